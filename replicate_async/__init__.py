@@ -1,0 +1,92 @@
+"""replicate_async: an asyncio-first client for Replicate's HTTP API.
+
+``await client.run(...)`` in async apps, ``client.run_sync(...)`` in notebooks and scripts, and a
+local emulator (:mod:`replicate_async.emulator`) for tests and demos. Re-exports only.
+"""
+
+from ._client import Client, __version__
+from ._config import Timeouts
+from ._errors import (
+    APIConnectionError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ConfigurationError,
+    ConflictError,
+    InvalidReferenceError,
+    InvalidResponseError,
+    ModelError,
+    NotFoundError,
+    PayloadTooLargeError,
+    PaymentRequiredError,
+    PermissionDeniedError,
+    PredictionAbortedError,
+    PredictionCanceledError,
+    PredictionError,
+    RateLimitError,
+    ReplicateAsyncError,
+    ReplicateError,
+    RunTimeoutError,
+    ServerError,
+    StreamError,
+    TransportError,
+    UnprocessableEntityError,
+)
+from ._retry import RetryPolicy
+from ._sync import BlockingCallError
+from .types import (
+    Account,
+    Collection,
+    Deployment,
+    File,
+    Hardware,
+    Model,
+    Page,
+    Prediction,
+    PredictionURLs,
+    Training,
+    Version,
+)
+
+__all__ = [
+    "APIConnectionError",
+    "APITimeoutError",
+    "Account",
+    "AuthenticationError",
+    "BadRequestError",
+    "BlockingCallError",
+    "Client",
+    "Collection",
+    "ConfigurationError",
+    "ConflictError",
+    "Deployment",
+    "File",
+    "Hardware",
+    "InvalidReferenceError",
+    "InvalidResponseError",
+    "Model",
+    "ModelError",
+    "NotFoundError",
+    "Page",
+    "PayloadTooLargeError",
+    "PaymentRequiredError",
+    "PermissionDeniedError",
+    "Prediction",
+    "PredictionAbortedError",
+    "PredictionCanceledError",
+    "PredictionError",
+    "PredictionURLs",
+    "RateLimitError",
+    "ReplicateAsyncError",
+    "ReplicateError",
+    "RetryPolicy",
+    "RunTimeoutError",
+    "ServerError",
+    "StreamError",
+    "Timeouts",
+    "Training",
+    "TransportError",
+    "UnprocessableEntityError",
+    "Version",
+    "__version__",
+]

@@ -1,0 +1,230 @@
+"""``client.models`` with ``.versions`` and ``.predictions``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from .._errors import ConfigurationError
+from .._sync import blocking
+from .._transport import Request
+from ..types import Model, Page, Prediction, Version
+from ._base import Namespace, split_model
+
+if TYPE_CHECKING:
+    from .._client import Client
+
+__all__ = ["ModelPredictions", "Models", "Versions"]
+
+VISIBILITIES = ("public", "private")
+
+
+class Versions(Namespace):
+    """``client.models.versions``: ``list``, ``get``, ``delete``."""
+
+    async def async_list(self, model: str | Model) -> Page[Version]:
+        """The model's versions, newest first; iterate the page for all of them."""
+        owner, name = split_model(model)
+        return await self._page(f"/models/{owner}/{name}/versions", Version.from_dict)
+
+    async def async_get(self, model: str | Model, id: str) -> Version:
+        """One version of a model, with its ``openapi_schema``."""
+        owner, name = split_model(model)
+        return Version.from_dict(
+            await self._object(Request("GET", f"/models/{owner}/{name}/versions/{id}"))
+        )
+
+    async def async_delete(self, model: str | Model, id: str) -> None:
+        """Delete a version of one of your models (the API answers 202)."""
+        owner, name = split_model(model)
+        await self._send(Request("DELETE", f"/models/{owner}/{name}/versions/{id}"))
+
+    list = blocking(async_list)
+    get = blocking(async_get)
+    delete = blocking(async_delete)
+
+
+class ModelPredictions(Namespace):
+    """``client.models.predictions.create``: run an official model (no version needed)."""
+
+    async def async_create(
+        self,
+        model: str | Model,
+        input: Mapping[str, Any] | None = None,
+        *,
+        webhook: str | None = None,
+        webhook_events_filter: Iterable[str] | None = None,
+        stream: bool | None = None,
+        wait: bool | int | None = None,
+        cancel_after: str | int | float | timedelta | None = None,
+    ) -> Prediction:
+        """Create a prediction of an official model (``POST /models/{owner}/{name}/predictions``).
+
+        Options as in ``client.predictions.create``.
+        """
+        owner, name = split_model(model)
+        return await self._client.predictions.async_create(
+            model=f"{owner}/{name}",
+            input=input,
+            webhook=webhook,
+            webhook_events_filter=webhook_events_filter,
+            stream=stream,
+            wait=wait,
+            cancel_after=cancel_after,
+        )
+
+    create = blocking(async_create)
+
+
+def model_fields(
+    *,
+    visibility: str | None = None,
+    hardware: str | None = None,
+    description: str | None = None,
+    github_url: str | None = None,
+    paper_url: str | None = None,
+    license_url: str | None = None,
+    cover_image_url: str | None = None,
+    readme: str | None = None,
+    weights_url: str | None = None,
+) -> dict[str, Any]:
+    """The body fields given (pure); ``visibility`` checked."""
+    if visibility is not None and visibility not in VISIBILITIES:
+        raise ConfigurationError(f"visibility must be 'public' or 'private', got {visibility!r}")
+    fields = {
+        "visibility": visibility,
+        "hardware": hardware,
+        "description": description,
+        "github_url": github_url,
+        "paper_url": paper_url,
+        "license_url": license_url,
+        "cover_image_url": cover_image_url,
+        "readme": readme,
+        "weights_url": weights_url,
+    }
+    return {k: v for k, v in fields.items() if v is not None}
+
+
+class Models(Namespace):
+    """Models: ``get``, ``list``, ``create``, ``update``, ``delete``, ``search``, ``readme``,
+    ``examples``; ``versions`` and ``predictions`` sub-namespaces."""
+
+    def __init__(self, client: Client) -> None:
+        super().__init__(client)
+        self.versions = Versions(client)
+        self.predictions = ModelPredictions(client)
+
+    async def async_get(self, model: str | Model, name: str | None = None) -> Model:
+        """A model by ``"owner/name"`` (or ``owner, name``), with its ``latest_version``."""
+        owner, name = split_model(model, name)
+        return Model.from_dict(await self._object(Request("GET", f"/models/{owner}/{name}")))
+
+    async def async_list(self) -> Page[Model]:
+        """The first page of public models; iterate it for all of them."""
+        return await self._page("/models", Model.from_dict)
+
+    async def async_create(
+        self,
+        owner: str,
+        name: str,
+        *,
+        visibility: str,
+        hardware: str,
+        description: str | None = None,
+        github_url: str | None = None,
+        paper_url: str | None = None,
+        license_url: str | None = None,
+        cover_image_url: str | None = None,
+    ) -> Model:
+        """Create a model under your account (409 ``ConflictError`` when the name is taken)."""
+        body = {
+            "owner": owner,
+            "name": name,
+            **model_fields(
+                visibility=visibility,
+                hardware=hardware,
+                description=description,
+                github_url=github_url,
+                paper_url=paper_url,
+                license_url=license_url,
+                cover_image_url=cover_image_url,
+            ),
+        }
+        return Model.from_dict(
+            await self._object(Request("POST", "/models", json=body, idempotent=False))
+        )
+
+    async def async_update(
+        self,
+        model: str | Model,
+        *,
+        description: str | None = None,
+        github_url: str | None = None,
+        paper_url: str | None = None,
+        license_url: str | None = None,
+        readme: str | None = None,
+        weights_url: str | None = None,
+    ) -> Model:
+        """Update fields of one of your models (only the ones given are sent)."""
+        owner, name = split_model(model)
+        body = model_fields(
+            description=description,
+            github_url=github_url,
+            paper_url=paper_url,
+            license_url=license_url,
+            readme=readme,
+            weights_url=weights_url,
+        )
+        if not body:
+            raise ConfigurationError("update needs at least one field to change")
+        return Model.from_dict(
+            await self._object(Request("PATCH", f"/models/{owner}/{name}", json=body))
+        )
+
+    async def async_delete(self, model: str | Model) -> None:
+        """Delete one of your models (it must be private and have no versions)."""
+        owner, name = split_model(model)
+        await self._send(Request("DELETE", f"/models/{owner}/{name}"))
+
+    async def async_search(self, query: str) -> Page[Model]:
+        """Models matching ``query`` (the API's ``QUERY /models``); iterate for all pages."""
+        if not query.strip():
+            raise ConfigurationError("search query is empty")
+        return await self._page(
+            "/models",
+            Model.from_dict,
+            method="QUERY",
+            content=query.encode(),
+            content_type="text/plain",
+        )
+
+    async def async_readme(self, model: str | Model) -> str:
+        """The model's README, as Markdown text."""
+        owner, name = split_model(model)
+        response = await self._client._transport.request(
+            Request("GET", f"/models/{owner}/{name}/readme")
+        )
+        text = response.body.decode("utf-8", errors="replace")
+        if response.headers.get("Content-Type", "").startswith("application/json"):
+            try:
+                decoded = json.loads(text)
+            except ValueError:
+                return text
+            return decoded if isinstance(decoded, str) else text
+        return text
+
+    async def async_examples(self, model: str | Model) -> Page[Prediction]:
+        """The model's example predictions; iterate the page for all of them."""
+        owner, name = split_model(model)
+        return await self._page(f"/models/{owner}/{name}/examples", self._client._prediction)
+
+    get = blocking(async_get)
+    list = blocking(async_list)
+    create = blocking(async_create)
+    update = blocking(async_update)
+    delete = blocking(async_delete)
+    search = blocking(async_search)
+    readme = blocking(async_readme)
+    examples = blocking(async_examples)

@@ -1,0 +1,461 @@
+"""Typed data returned by the API.
+
+Every class keeps the fields the API sends that it does not know in ``extra`` (a dict), so
+nothing is lost when Replicate adds a field. Statuses are plain strings: new values may appear
+and must never crash a client (``aborted`` is one that older clients did not know).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+import attrs
+
+from ._convert import structure, unstructure
+from ._sync import blocking
+
+if TYPE_CHECKING:
+    from ._client import Client
+
+__all__ = [
+    "TERMINAL_STATUSES",
+    "Account",
+    "Collection",
+    "Deployment",
+    "DeploymentConfiguration",
+    "DeploymentRelease",
+    "File",
+    "Hardware",
+    "Model",
+    "Page",
+    "Prediction",
+    "PredictionURLs",
+    "SearchCollection",
+    "SearchDocPage",
+    "SearchModelMetadata",
+    "SearchModelResult",
+    "SearchResults",
+    "Training",
+    "Version",
+    "WebhookSecret",
+    "is_terminal",
+]
+
+T = TypeVar("T")
+J = TypeVar("J", bound="_Job")
+
+TERMINAL_STATUSES = frozenset({"succeeded", "failed", "canceled", "aborted"})
+"""Statuses after which a prediction or training never changes again."""
+
+
+def is_terminal(status: str | None) -> bool:
+    """Whether a prediction/training status is final (``aborted`` included)."""
+    return status in TERMINAL_STATUSES
+
+
+def _extra() -> Any:
+    return attrs.field(factory=dict, repr=False)
+
+
+def _client_field() -> Any:
+    return attrs.field(default=None, repr=False, eq=False, alias="_client")
+
+
+class _Data:
+    """Shared helpers of the data classes."""
+
+    extra: dict[str, Any]
+
+    @classmethod
+    def from_dict(cls: type[T], data: Mapping[str, Any], client: Client | None = None) -> T:
+        """Build the object from a decoded JSON object (unknown fields go to ``extra``)."""
+        obj = structure(cls, data)
+        if client is not None and hasattr(obj, "_client"):
+            obj._client = client
+        return obj
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object this was built from (known and unknown fields)."""
+        result: dict[str, Any] = unstructure(self)
+        return result
+
+    def __getitem__(self, key: str) -> Any:
+        """Dict-style access to any field, including unknown ones (``p["webhook_completed"]``)."""
+        data = self.to_dict()
+        return data[key]
+
+
+@attrs.define(kw_only=True)
+class Account(_Data):
+    """The account that owns the API token (``GET /account``)."""
+
+    type: str | None = None
+    username: str | None = None
+    name: str | None = None
+    github_url: str | None = None
+    extra: dict[str, Any] = _extra()
+
+
+@attrs.define(kw_only=True)
+class Version(_Data):
+    """A version of a model: its id and the Cog OpenAPI schema of its inputs and outputs."""
+
+    id: str
+    created_at: datetime | None = None
+    cog_version: str | None = None
+    openapi_schema: dict[str, Any] | None = attrs.field(default=None, repr=False)
+    extra: dict[str, Any] = _extra()
+
+
+@attrs.define(kw_only=True)
+class Model(_Data):
+    """A model on Replicate (``owner/name``)."""
+
+    owner: str
+    name: str
+    url: str | None = None
+    description: str | None = None
+    visibility: str | None = None
+    github_url: str | None = None
+    paper_url: str | None = None
+    license_url: str | None = None
+    run_count: int | None = None
+    cover_image_url: str | None = None
+    default_example: dict[str, Any] | None = attrs.field(default=None, repr=False)
+    latest_version: Version | None = attrs.field(default=None, repr=False)
+    extra: dict[str, Any] = _extra()
+
+    @property
+    def id(self) -> str:
+        """``owner/name``."""
+        return f"{self.owner}/{self.name}"
+
+
+@attrs.define(kw_only=True)
+class PredictionURLs(_Data):
+    """URLs of a prediction. ``stream`` is on another host than the API; ``web`` may be absent."""
+
+    get: str | None = None
+    cancel: str | None = None
+    stream: str | None = None
+    web: str | None = None
+    extra: dict[str, Any] = _extra()
+
+
+@attrs.define(kw_only=True)
+class _Job(_Data):
+    """What predictions and trainings share: status, output and the bound lifecycle methods."""
+
+    id: str
+    status: str = "starting"
+    model: str | None = None
+    version: str | None = None
+    input: dict[str, Any] | None = attrs.field(default=None, repr=False)
+    output: Any = attrs.field(default=None, repr=False)
+    logs: str | None = attrs.field(default=None, repr=False)
+    error: Any = None
+    metrics: dict[str, Any] | None = attrs.field(default=None, repr=False)
+    created_at: datetime | None = attrs.field(default=None, repr=False)
+    started_at: datetime | None = attrs.field(default=None, repr=False)
+    completed_at: datetime | None = attrs.field(default=None, repr=False)
+    urls: PredictionURLs | None = attrs.field(default=None, repr=False)
+    source: str | None = attrs.field(default=None, repr=False)
+    webhook: str | None = attrs.field(default=None, repr=False)
+    webhook_events_filter: list[str] | None = attrs.field(default=None, repr=False)
+    extra: dict[str, Any] = _extra()
+    # Typed as Any for cattrs (which resolves every annotation); _bound() gives the Client.
+    _client: Any = _client_field()
+
+    @property
+    def terminal(self) -> bool:
+        """Whether the status is final: succeeded, failed, canceled or aborted."""
+        return is_terminal(self.status)
+
+    def _bound(self) -> Client:
+        if self._client is None:
+            from ._errors import ConfigurationError
+
+            raise ConfigurationError(
+                f"{type(self).__name__} {self.id} is not bound to a client; fetch it through "
+                "a Client (client.predictions.get(...)) to reload, wait or cancel it"
+            )
+        client: Client = self._client
+        return client
+
+    def _update(self: J, fresh: J) -> J:
+        for field in attrs.fields(type(self)):
+            if field.name != "_client":
+                setattr(self, field.name, getattr(fresh, field.name))
+        return self
+
+    def _fetch(self: J) -> Awaitable[J]:
+        raise NotImplementedError
+
+    def _post_cancel(self: J) -> Awaitable[J]:
+        raise NotImplementedError
+
+    async def async_reload(self: J) -> J:
+        """Fetch the latest state from the API and update this object in place."""
+        return self._update(await self._fetch())
+
+    async def async_cancel(self: J) -> J:
+        """Cancel it (a finished one is returned unchanged) and update this object in place."""
+        return self._update(await self._post_cancel())
+
+    async def async_wait(
+        self: J, *, timeout: float | None = None, poll_interval: float | None = None
+    ) -> J:
+        """Poll until the status is terminal, with adaptive backoff, and return it updated.
+
+        ``timeout`` (seconds) bounds the wait and raises ``TimeoutError`` when it expires; the
+        remote job keeps running (cancel it if you no longer need it). ``poll_interval`` caps the
+        delay between polls (default: ``REPLICATE_POLL_INTERVAL`` or 2 s).
+        """
+        import asyncio
+
+        from ._polling import Backoff
+
+        backoff = Backoff.from_env(ceiling=poll_interval)
+        sleep = self._bound()._sleep
+
+        async def poll() -> None:
+            while not self.terminal:
+                await sleep(backoff.next())
+                await self.async_reload()
+
+        await asyncio.wait_for(poll(), timeout)
+        return self
+
+    reload = blocking(async_reload)
+    cancel = blocking(async_cancel)
+    wait = blocking(async_wait)
+
+
+@attrs.define(kw_only=True)
+class Prediction(_Job):
+    """A prediction, bound to the client that fetched it.
+
+    ``reload``/``wait``/``cancel`` (and their ``async_`` twins) update it in place.
+    """
+
+    data_removed: bool = attrs.field(default=False, repr=False)
+    deadline: datetime | None = attrs.field(default=None, repr=False)
+    deployment: str | None = attrs.field(default=None, repr=False)
+
+    def _fetch(self) -> Awaitable[Prediction]:
+        return self._bound().predictions.async_get(self.id)
+
+    def _post_cancel(self) -> Awaitable[Prediction]:
+        return self._bound().predictions.async_cancel(self.id)
+
+
+@attrs.define(kw_only=True)
+class Training(_Job):
+    """A training. When it succeeds, ``output`` holds ``{"version": …, "weights": …}``."""
+
+    destination: str | None = attrs.field(default=None, repr=False)
+
+    @property
+    def new_version(self) -> str | None:
+        """The version the training created (``output["version"]``), once it succeeded."""
+        if isinstance(self.output, Mapping):
+            version = self.output.get("version")
+            return str(version) if version is not None else None
+        return None
+
+    def _fetch(self) -> Awaitable[Training]:
+        return self._bound().trainings.async_get(self.id)
+
+    def _post_cancel(self) -> Awaitable[Training]:
+        return self._bound().trainings.async_cancel(self.id)
+
+
+@attrs.define(kw_only=True)
+class Collection(_Data):
+    """A curated collection of models."""
+
+    slug: str
+    name: str | None = None
+    description: str | None = None
+    models: list[Model] | None = attrs.field(default=None, repr=False)
+    extra: dict[str, Any] = _extra()
+
+
+@attrs.define(kw_only=True)
+class Hardware(_Data):
+    """A hardware SKU that models and deployments run on."""
+
+    sku: str
+    name: str | None = None
+    extra: dict[str, Any] = _extra()
+
+
+@attrs.define(kw_only=True)
+class DeploymentConfiguration(_Data):
+    """The configuration of a deployment release."""
+
+    hardware: str | None = None
+    min_instances: int | None = None
+    max_instances: int | None = None
+    extra: dict[str, Any] = _extra()
+
+
+@attrs.define(kw_only=True)
+class DeploymentRelease(_Data):
+    """A release of a deployment; every update bumps ``number``."""
+
+    number: int | None = None
+    model: str | None = None
+    version: str | None = None
+    created_at: datetime | None = None
+    created_by: dict[str, Any] | None = attrs.field(default=None, repr=False)
+    configuration: DeploymentConfiguration | None = None
+    extra: dict[str, Any] = _extra()
+
+
+@attrs.define(kw_only=True)
+class Deployment(_Data):
+    """A deployment: a fixed model version on dedicated hardware."""
+
+    owner: str
+    name: str
+    current_release: DeploymentRelease | None = None
+    extra: dict[str, Any] = _extra()
+
+    @property
+    def id(self) -> str:
+        """``owner/name``."""
+        return f"{self.owner}/{self.name}"
+
+
+@attrs.define(kw_only=True)
+class File(_Data):
+    """An uploaded file. ``urls["get"]`` is what goes into a prediction input."""
+
+    id: str
+    name: str | None = None
+    content_type: str | None = None
+    size: int | None = None
+    etag: str | None = attrs.field(default=None, repr=False)
+    checksums: dict[str, str] | None = attrs.field(default=None, repr=False)
+    metadata: dict[str, Any] | None = attrs.field(default=None, repr=False)
+    created_at: datetime | None = attrs.field(default=None, repr=False)
+    expires_at: datetime | None = attrs.field(default=None, repr=False)
+    urls: dict[str, str] | None = attrs.field(default=None, repr=False)
+    extra: dict[str, Any] = _extra()
+
+    @property
+    def url(self) -> str | None:
+        """``urls["get"]``: the URL to pass as a prediction input."""
+        return (self.urls or {}).get("get")
+
+
+@attrs.define(kw_only=True)
+class WebhookSecret(_Data):
+    """The signing secret of your default webhook (``GET /webhooks/default/secret``).
+
+    ``key`` (``whsec_…``) is what :func:`replicate_async.webhooks.verify` takes; ``repr`` hides it.
+    """
+
+    key: str = attrs.field(repr=False)
+    extra: dict[str, Any] = _extra()
+
+
+@attrs.define(kw_only=True)
+class SearchModelMetadata(_Data):
+    """What search adds to a model: a longer description, tags and a relevance score."""
+
+    generated_description: str | None = attrs.field(default=None, repr=False)
+    tags: list[str] = attrs.field(factory=list)
+    score: float | None = None
+    extra: dict[str, Any] = _extra()
+
+
+@attrs.define(kw_only=True)
+class SearchModelResult(_Data):
+    """One model found by ``client.search``: the model and its search ``metadata``."""
+
+    model: Model
+    metadata: SearchModelMetadata = attrs.field(factory=SearchModelMetadata)
+    extra: dict[str, Any] = _extra()
+
+
+@attrs.define(kw_only=True)
+class SearchCollection(_Data):
+    """A collection found by ``client.search``; ``models`` holds ``owner/name`` strings."""
+
+    slug: str
+    name: str | None = None
+    description: str | None = None
+    models: list[str] = attrs.field(factory=list, repr=False)
+    extra: dict[str, Any] = _extra()
+
+
+@attrs.define(kw_only=True)
+class SearchDocPage(_Data):
+    """A documentation page found by ``client.search``."""
+
+    name: str | None = None
+    href: str | None = None
+    extra: dict[str, Any] = _extra()
+
+
+@attrs.define(kw_only=True)
+class SearchResults(_Data):
+    """The answer of ``GET /search``: models (best first), collections and docs pages."""
+
+    query: str = ""
+    models: list[SearchModelResult] = attrs.field(factory=list)
+    collections: list[SearchCollection] = attrs.field(factory=list)
+    pages: list[SearchDocPage] = attrs.field(factory=list)
+    extra: dict[str, Any] = _extra()
+
+
+@attrs.define(kw_only=True)
+class Page(Generic[T]):
+    """One page of a list. ``async for``/``for`` over it yields every item across all pages.
+
+    ``next``/``previous`` are the API's cursor URLs, followed verbatim.
+    """
+
+    results: list[T]
+    next: str | None = None
+    previous: str | None = None
+    _fetch: Callable[[str], Awaitable[Page[T]]] | None = attrs.field(
+        default=None, repr=False, eq=False, alias="_fetch"
+    )
+
+    async def async_next_page(self) -> Page[T] | None:
+        """Fetch the page after this one (``None`` on the last page)."""
+        if self.next is None or self._fetch is None:
+            return None
+        return await self._fetch(self.next)
+
+    next_page = blocking(async_next_page)
+
+    async def _aiter(self) -> AsyncIterator[T]:
+        page: Page[T] | None = self
+        seen: set[str] = set()
+        while page is not None:
+            for item in page.results:
+                yield item
+            if page.next is None or page.next in seen:
+                return
+            seen.add(page.next)
+            page = await page.async_next_page()
+
+    def __aiter__(self) -> AsyncIterator[T]:
+        """Every item of this page and the pages after it."""
+        return self._aiter()
+
+    def __iter__(self) -> Iterator[T]:
+        """Every item of this page and the pages after it (blocking)."""
+        from ._sync import iterate_blocking
+
+        return iterate_blocking(self._aiter())
+
+    def __len__(self) -> int:
+        """The number of items on this page."""
+        return len(self.results)
