@@ -1,0 +1,63 @@
+"""``python -m replicate_async.emulator [--host H] [--port P] [--token T] [--seed N]
+[--no-rate-limit] [--speed X]``: serve a local Replicate until Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import sys
+from collections.abc import Sequence
+
+from ._server import serve_forever
+
+__all__ = ["build_parser", "main"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m replicate_async.emulator",
+        description="Serve a local, offline emulation of the Replicate HTTP API.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="bind address (default: loopback)")
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=8787,
+        help="API port; stream and delivery use port+1 and port+2 (0: random ports)",
+    )
+    parser.add_argument("--token", default=None, help="accept only this API token")
+    parser.add_argument("--seed", type=int, default=None, help="make ids and outputs repeatable")
+    parser.add_argument(
+        "--no-rate-limit", action="store_true", help="turn off the 429 token buckets"
+    )
+    parser.add_argument(
+        "--speed", type=float, default=1.0, help="run predictions X times faster (default 1)"
+    )
+    parser.add_argument(
+        "--sync-quirk",
+        action="store_true",
+        help="Prefer: wait may return 'processing' with complete output (real-API quirk)",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(
+            serve_forever(
+                args.host,
+                args.port,
+                token=args.token,
+                seed=args.seed,
+                rate_limit=not args.no_rate_limit,
+                speed=args.speed,
+                sync_quirk=args.sync_quirk,
+            )
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

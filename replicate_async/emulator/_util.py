@@ -1,0 +1,114 @@
+"""Small helpers shared by the emulator: ids, timestamps, JSON, change notification."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import random
+import time
+from typing import Any
+
+__all__ = [
+    "Notifier",
+    "dumps",
+    "format_ts",
+    "new_id",
+    "parse_ts",
+]
+
+_B32 = "abcdefghijklmnopqrstuvwxyz234567"
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
+
+# Real timestamps carry 0 to 9 fractional digits: values are printed at micro- or
+# nanosecond (sometimes millisecond) precision with trailing zeros dropped.
+_PRECISIONS = (6, 6, 6, 6, 6, 9, 9, 3)
+
+
+def dumps(obj: Any) -> str:
+    """Compact JSON, as the real API sends it."""
+    return _ENCODER.encode(obj)
+
+
+def new_id(rng: random.Random) -> str:
+    """A prediction/training/file id: 26 lowercase base32 characters."""
+    n = rng.getrandbits(130)
+    return "".join([_B32[(n >> shift) & 31] for shift in range(0, 130, 5)])
+
+
+@functools.lru_cache(maxsize=64)
+def _seconds(whole: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))
+
+
+def format_ts(t: float, rng: random.Random | None = None, digits: int | None = None) -> str:
+    """ISO 8601 UTC with a ``Z``; precision varies like the real API's (0-9 digits)."""
+    if digits is None:
+        digits = 6 if rng is None else rng.choice(_PRECISIONS)
+    scaled = round(t * 10**digits)
+    whole, frac = divmod(scaled, 10**digits)
+    base = _seconds(whole)
+    text = f"{frac:0{digits}d}".rstrip("0") if digits else ""
+    return f"{base}.{text}Z" if text else base + "Z"
+
+
+def parse_ts(value: str) -> float | None:
+    """Parse an ISO 8601 timestamp (any number of fractional digits, ``Z`` or offset)."""
+    from datetime import datetime, timezone
+
+    text = value.strip().replace(" ", "+")
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    frac = ""
+    if "." in text:
+        head, _, rest = text.partition(".")
+        digits = ""
+        for ch in rest:
+            if ch.isdigit():
+                digits += ch
+            else:
+                break
+        frac = digits
+        text = head + rest[len(digits) :]
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.timestamp() + (float("0." + frac) if frac else 0.0)
+
+
+class Notifier:
+    """Wake every coroutine waiting for "something changed" without busy loops.
+
+    Futures are created lazily, so objects nobody watches cost nothing.
+    """
+
+    __slots__ = ("_future",)
+
+    def __init__(self) -> None:
+        self._future: asyncio.Future[None] | None = None
+
+    def future(self) -> asyncio.Future[None]:
+        """The future resolved by the next :meth:`notify`."""
+        fut = self._future
+        if fut is None or fut.done():
+            fut = asyncio.get_running_loop().create_future()
+            self._future = fut
+        return fut
+
+    def notify(self) -> None:
+        fut = self._future
+        if fut is not None:
+            self._future = None
+            if not fut.done():
+                fut.set_result(None)
+
+    async def wait(self, timeout: float | None) -> bool:
+        """Wait for the next change; False on timeout."""
+        fut = self.future()
+        if timeout is not None and timeout <= 0:
+            return fut.done()
+        done, _ = await asyncio.wait((fut,), timeout=timeout)
+        return bool(done)

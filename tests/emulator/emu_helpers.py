@@ -1,0 +1,66 @@
+"""Helpers shared by the emulator tests (raw HTTP, bounded waits)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from typing import Any
+
+import aiohttp
+
+AUTH = {"Authorization": "Bearer r8_test"}
+SDXL = "7762fd07cf82c948538e41f63f77d685e02b063e37e496e96eefd46c929f9bdc"
+GEMMA = "2790a695e5dcae15506138cc4718d1106d0d475e6dca4b1d43f42414647993d5"
+HELLO = "9dcd6d78e7c6560c340d916fe32e9f24aabfa331e5cce95fe31f77fb03121426"
+LLAMA3 = "meta/meta-llama-3-8b-instruct"
+TERMINAL = {"succeeded", "failed", "canceled", "aborted"}
+
+
+async def call(
+    session: aiohttp.ClientSession,
+    method: str,
+    url: str,
+    *,
+    expect: int | None = None,
+    **kwargs: Any,
+) -> tuple[int, Any, Any]:
+    """One request -> (status, parsed JSON body or text or None, headers)."""
+    async with session.request(method, url, **kwargs) as resp:
+        raw = await resp.read()
+        body: Any = None
+        if raw:
+            try:
+                body = json.loads(raw)
+            except ValueError:
+                body = raw.decode(errors="replace")
+        if expect is not None:
+            assert resp.status == expect, (resp.status, body)
+        return resp.status, body, resp.headers
+
+
+async def wait_until(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Poll ``predicate`` every 10 ms; fail after ``timeout`` seconds."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while not predicate():
+        assert loop.time() < end, "condition not met in time"
+        await asyncio.sleep(0.01)
+
+
+async def poll(
+    session: aiohttp.ClientSession,
+    url: str,
+    done: Callable[[dict[str, Any]], bool] | None = None,
+    timeout: float = 10.0,
+) -> dict[str, Any]:
+    """GET ``url`` until ``done(body)`` (default: terminal status)."""
+    check = done or (lambda b: b["status"] in TERMINAL)
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while True:
+        _, body, _ = await call(session, "GET", url, expect=200)
+        if check(body):
+            return dict(body)
+        assert loop.time() < end, f"timed out waiting; last body {body}"
+        await asyncio.sleep(0.01)

@@ -1,0 +1,234 @@
+"""Webhook deliveries: real POSTs to a loopback receiver, signed like Replicate's."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import pytest
+import pytest_asyncio
+from aiohttp import web
+from emu_helpers import HELLO, LLAMA3, SDXL, call, wait_until
+
+from replicate_async.emulator import Emulator, sign
+
+
+class Receiver:
+    def __init__(self) -> None:
+        self.received: list[dict[str, Any]] = []
+        self.statuses: list[int] = []  # answers to give, in order; then 200
+        self.url = ""
+        self.runner: web.AppRunner | None = None
+
+    async def handle(self, request: web.Request) -> web.Response:
+        raw = await request.read()
+        self.received.append(
+            {
+                "headers": dict(request.headers),
+                "raw": raw,
+                "body": json.loads(raw),
+                "path": request.path,
+            }
+        )
+        status = self.statuses.pop(0) if self.statuses else 200
+        if status in (301, 302, 307):
+            return web.Response(status=status, headers={"Location": self.url + "/elsewhere"})
+        return web.Response(status=status)
+
+
+@pytest_asyncio.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    recv = Receiver()
+    app = web.Application()
+    app.router.add_post("/{tail:.*}", recv.handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    recv.url = f"http://{host}:{port}"
+    recv.runner = runner
+    yield recv
+    await runner.cleanup()
+
+
+def verify(secret: str, headers: dict[str, str], raw: bytes) -> bool:
+    key = base64.b64decode(secret.removeprefix("whsec_"))
+    signed = f"{headers['webhook-id']}.{headers['webhook-timestamp']}.".encode() + raw
+    expected = base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+    return any(
+        hmac.compare_digest(sig.split(",", 1)[1], expected)
+        for sig in headers["webhook-signature"].split()
+    )
+
+
+def test_signature_test_vector() -> None:
+    sig = sign(
+        "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+        "msg_p5jXN8AQM9LWM0D4loKWxJek",
+        1614265330,
+        b'{"test": 2432232314}',
+    )
+    assert sig == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+
+
+async def test_all_events_signed_and_ordered(
+    replicate_emulator: Emulator, http: aiohttp.ClientSession, receiver: Receiver
+) -> None:
+    emu = replicate_emulator
+    _, secret, _ = await call(http, "GET", f"{emu.url}/webhooks/default/secret", expect=200)
+    assert secret["key"].startswith("whsec_") and secret["key"] == emu.webhook_secret
+    _, pred, _ = await call(
+        http,
+        "POST",
+        f"{emu.url}/models/{LLAMA3}/predictions",
+        json={"input": {"prompt": "hi"}, "webhook": receiver.url + "/hook"},
+        expect=201,
+    )
+    await wait_until(lambda: any(r["body"]["status"] == "succeeded" for r in receiver.received))
+    await emu.wait_for_webhooks()
+    for item in receiver.received:
+        assert verify(secret["key"], item["headers"], item["raw"])
+        assert item["body"]["id"] == pred["id"] and item["path"] == "/hook"
+    assert receiver.received[0]["body"]["status"] == "starting"
+    assert receiver.received[-1]["body"]["status"] == "succeeded"
+    events = [d.event for d in emu.webhook_deliveries]
+    assert events[0] == "start" and events[-1] == "completed"
+    assert {"output", "logs"} & set(events)
+    # throttled: far fewer deliveries than tokens
+    assert len(events) < len(receiver.received[-1]["body"]["output"])
+
+
+async def test_events_filter(
+    replicate_emulator: Emulator, http: aiohttp.ClientSession, receiver: Receiver
+) -> None:
+    emu = replicate_emulator
+    await call(
+        http,
+        "POST",
+        f"{emu.url}/predictions",
+        json={
+            "version": HELLO,
+            "input": {"text": "a"},
+            "webhook": receiver.url,
+            "webhook_events_filter": ["completed"],
+        },
+        expect=201,
+    )
+    await wait_until(lambda: len(receiver.received) == 1)
+    await emu.wait_for_webhooks()
+    assert len(receiver.received) == 1
+    assert receiver.received[0]["body"]["status"] == "succeeded"
+    assert [d.event for d in emu.webhook_deliveries] == ["completed"]
+
+
+async def test_only_completed_is_retried_with_stable_id(
+    replicate_emulator: Emulator, http: aiohttp.ClientSession, receiver: Receiver
+) -> None:
+    emu = replicate_emulator
+    receiver.statuses = [500, 503, 500, 200]  # start fails once; completed fails twice
+    await call(
+        http,
+        "POST",
+        f"{emu.url}/predictions",
+        json={
+            "version": HELLO,
+            "input": {"text": "a"},
+            "webhook": receiver.url,
+            "webhook_events_filter": ["start", "completed"],
+        },
+        expect=201,
+    )
+    await wait_until(lambda: len(receiver.received) == 4)
+    await emu.wait_for_webhooks()
+    deliveries = emu.webhook_deliveries
+    assert [(d.event, d.status, d.attempt) for d in deliveries] == [
+        ("start", 500, 0),
+        ("completed", 503, 0),
+        ("completed", 500, 1),
+        ("completed", 200, 2),
+    ]
+    completed_ids = {d.webhook_id for d in deliveries if d.event == "completed"}
+    assert len(completed_ids) == 1
+    assert deliveries[0].webhook_id not in completed_ids
+    assert emu.stats.webhook_failures == 3
+
+
+async def test_redirects_not_followed_and_unreachable(
+    replicate_emulator: Emulator, http: aiohttp.ClientSession, receiver: Receiver
+) -> None:
+    emu = replicate_emulator
+    receiver.statuses = [302, 302, 302, 302]
+    await call(
+        http,
+        "POST",
+        f"{emu.url}/predictions",
+        json={
+            "version": HELLO,
+            "input": {"text": "a"},
+            "webhook": receiver.url,
+            "webhook_events_filter": ["completed"],
+        },
+        expect=201,
+    )
+    await wait_until(lambda: len(emu.webhook_deliveries) == 4)
+    assert all(r["path"] == "/" for r in receiver.received)
+    assert [d.status for d in emu.webhook_deliveries] == [302] * 4
+    # nothing listens on port 9: connection errors are recorded, not raised
+    await call(
+        http,
+        "POST",
+        f"{emu.url}/predictions",
+        json={"version": HELLO, "input": {"text": "a"}, "webhook": "http://127.0.0.1:9/x"},
+        expect=201,
+    )
+    await wait_until(lambda: any(d.error for d in emu.webhook_deliveries), timeout=10)
+
+
+@pytest.mark.replicate_emulator(webhook_duplicate=True, webhook_shuffle=True)
+async def test_duplicates_and_stale_after_completed(
+    replicate_emulator: Emulator, http: aiohttp.ClientSession, receiver: Receiver
+) -> None:
+    emu = replicate_emulator
+    await call(
+        http,
+        "POST",
+        f"{emu.url}/predictions",
+        json={
+            "version": SDXL,
+            "input": {"prompt": "x", "width": 8, "height": 8},
+            "webhook": receiver.url,
+        },
+        expect=201,
+    )
+    await wait_until(lambda: any(d.stale for d in emu.webhook_deliveries))
+    await emu.wait_for_webhooks()
+    ids = [r["headers"]["webhook-id"] for r in receiver.received]
+    assert any(ids.count(i) == 2 for i in ids)  # every delivery repeated with the same id
+    statuses = [r["body"]["status"] for r in receiver.received]
+    last_completed = max(i for i, s in enumerate(statuses) if s == "succeeded")
+    assert "processing" in statuses[last_completed + 1 :]  # a stale event after completed
+
+
+async def test_instant_prediction_start_before_completed(
+    replicate_emulator: Emulator, http: aiohttp.ClientSession, receiver: Receiver
+) -> None:
+    emu = replicate_emulator
+    for _ in range(3):
+        await call(
+            http,
+            "POST",
+            f"{emu.url}/models/replicate/instant/predictions",
+            json={"input": {}, "webhook": receiver.url},
+            expect=201,
+        )
+    await wait_until(lambda: len(receiver.received) == 9)
+    by_id: dict[str, list[str]] = {}
+    for item in receiver.received:
+        by_id.setdefault(item["body"]["id"], []).append(item["body"]["status"])
+    assert all(s == ["starting", "processing", "succeeded"] for s in by_id.values())
