@@ -136,6 +136,7 @@ async def api_middleware(request: web.Request, handler: Handler) -> web.StreamRe
             _redact(request.headers),
             op,
             request.query_string,
+            request.rel_url.raw_query_string,
         )
     )
     return resp
@@ -151,7 +152,16 @@ async def stream_middleware(request: web.Request, handler: Handler) -> web.Strea
     except web.HTTPException as exc:
         resp = problem_response(exc.status, {"detail": exc.reason, "status": exc.status})
     core.store.requests.append(
-        RequestRecord("stream", request.method, request.path, resp.status, _redact(request.headers))
+        RequestRecord(
+            "stream",
+            request.method,
+            request.path,
+            resp.status,
+            _redact(request.headers),
+            None,
+            request.query_string,
+            request.rel_url.raw_query_string,
+        )
     )
     return resp
 

@@ -11,7 +11,8 @@ import random
 import aiohttp
 from aiohttp import web
 
-from ._catalog import Catalog, build_catalog
+from ._catalog import Catalog
+from ._catalog_defs import build_catalog
 from ._examples import attach_examples
 from ._faults import Faults
 from ._lifecycle import Engine

@@ -39,6 +39,7 @@ class Job:
         deployment: str | None = None,
         webhook: str | None = None,
         webhook_events_filter: tuple[str, ...] | None = None,
+        created_at_ns: int | None = None,
     ) -> None:
         self.kind = kind
         self.id = id
@@ -48,6 +49,8 @@ class Job:
         self.run_input = run_input
         self.created_at = created_at
         self.created_at_str = created_at_str
+        # The exact creation time; list filters compare against it, not the printed value.
+        self.created_at_ns = round(created_at * 1e9) if created_at_ns is None else created_at_ns
         self.urls = urls
         self.seq = seq
         self.deployment = deployment

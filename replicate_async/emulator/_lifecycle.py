@@ -24,7 +24,7 @@ from ._jobs import Job
 from ._png import render_png
 from ._runners import RUNNERS, ModelError, RunnerGen
 from ._state import DeliveryFile
-from ._util import dumps, format_ts, new_id
+from ._util import dumps, format_ts, format_ts_ns, new_id
 
 if TYPE_CHECKING:
     from ._core import Core
@@ -58,7 +58,8 @@ class Engine:
         destination: ModelSpec | None = None,
     ) -> Job:
         core = self.core
-        now = time.time()
+        now_ns = time.time_ns()
+        now = now_ns / 1e9
         jid = new_id(self.rng)
         collection = "trainings" if kind == "training" else "predictions"
         get_url = f"{core.api_url}/{collection}/{jid}"
@@ -75,7 +76,8 @@ class Engine:
             input=input,
             run_input=run_input,
             created_at=now,
-            created_at_str=format_ts(now, self.rng),
+            created_at_str=format_ts_ns(now_ns, self.rng),
+            created_at_ns=now_ns,
             urls=urls,
             seq=self.store.next_seq(),
             deployment=deployment,

@@ -12,10 +12,11 @@ from ._catalog import HARDWARE, ModelSpec
 from ._core import CORE, Core
 from ._http import check_body, json_response, operation, read_json
 from ._problems import Problem, not_found, validation_problem
-from ._state import BadCursor, Page, paginate
+from ._state import BadCursor, Page, cursor_scope, paginate
 from ._util import format_ts, parse_ts
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+_SEARCH = "models.search:"  # cursor scope of search pages (followed by the query)
 _URL_FIELDS = ("github_url", "paper_url", "license_url", "cover_image_url", "weights_url")
 
 
@@ -27,7 +28,8 @@ def get_model(core: Core, request: web.Request) -> ModelSpec:
     return model
 
 
-def page_of(core: Core, request: web.Request, items: list[Any], path: str) -> Page:
+def page_of(core: Core, request: web.Request, items: list[Any], path: str, scope: str = "") -> Page:
+    """The requested page of ``items`` (400 for a bad cursor or one of another ``scope``)."""
     try:
         return paginate(
             items,
@@ -35,6 +37,7 @@ def page_of(core: Core, request: web.Request, items: list[Any], path: str) -> Pa
             page_size=core.options.page_size,
             url=core.api_url + path,
             query=request.query,
+            scope=scope,
         )
     except BadCursor as exc:
         raise Problem(400, "Invalid cursor") from exc
@@ -48,6 +51,9 @@ def _visible(core: Core) -> list[ModelSpec]:
 @operation("models.list", "GET", "/models")
 async def models_list(request: web.Request) -> web.StreamResponse:
     core = request.app[CORE]
+    scope = cursor_scope(request.query.get("cursor"))
+    if scope.startswith(_SEARCH):  # a search's next/previous link followed with GET
+        return _search_page(core, request, scope.removeprefix(_SEARCH))
     sort_by = request.query.get("sort_by", "latest_version_created_at")
     direction = request.query.get("sort_direction", "desc")
     if sort_by not in ("model_created_at", "latest_version_created_at"):
@@ -90,8 +96,15 @@ async def models_search(request: web.Request) -> web.StreamResponse:
         text = text[1:-1]
     if not text:
         raise Problem(400, "Search query must not be empty")
+    return _search_page(core, request, text)
+
+
+def _search_page(core: Core, request: web.Request, text: str) -> web.Response:
+    # The cursors carry the query: following ``next`` continues the same search, whether the
+    # client re-sends the QUERY body (then it must match) or follows the link with GET.
     models = [m for m, _ in search_models(core, text)]
-    return json_response(page_of(core, request, models, "/models").to_json(ModelSpec.to_json))
+    page = page_of(core, request, models, "/models", scope=_SEARCH + text)
+    return json_response(page.to_json(ModelSpec.to_json))
 
 
 @operation("models.get", "GET", "/models/{model_owner}/{model_name}")

@@ -21,7 +21,7 @@ from ._http import (
 from ._jobs import Job
 from ._problems import Problem, invalid_version, not_found, validation_problem
 from ._state import BadCursor, paginate
-from ._util import parse_ts
+from ._util import parse_ts_ns
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _MODEL_BODY = ("input", "stream", "webhook", "webhook_events_filter")
@@ -150,25 +150,19 @@ def _find(core: Core, job_id: str) -> Job:
     return job
 
 
-def _shown(job: Job) -> float:
-    """``created_at`` as clients see it (filters compare against the printed value)."""
-    return parse_ts(job.created_at_str) or job.created_at
-
-
 @operation("predictions.list", "GET", "/predictions")
 async def predictions_list(request: web.Request) -> web.StreamResponse:
     core = request.app[CORE]
     query = request.query
-    after = before = None
-    for name in ("created_after", "created_before"):
+    bounds: dict[str, int | None] = {"created_after": None, "created_before": None}
+    for name in bounds:
         if name in query:
-            parsed = parse_ts(query[name])
-            if parsed is None:
+            bounds[name] = parse_ts_ns(query[name])
+            if bounds[name] is None:
                 raise Problem(400, f"Invalid {name}: expected an ISO 8601 date-time")
-            if name == "created_after":
-                after = parsed
-            else:
-                before = parsed
+    # The spec: "created at or after" created_after, "created before" created_before; both
+    # compared exactly with the real creation time (the printed one may have fewer digits).
+    after, before = bounds["created_after"], bounds["created_before"]
     source = query.get("source")
     if source is not None and source != "web":
         raise Problem(400, "Invalid source: the only accepted value is 'web'")
@@ -176,8 +170,8 @@ async def predictions_list(request: web.Request) -> web.StreamResponse:
         job
         for job in reversed(core.store.predictions.values())
         if (source is None or job.source == source)
-        and (after is None or _shown(job) > after)
-        and (before is None or _shown(job) < before)
+        and (after is None or job.created_at_ns >= after)
+        and (before is None or job.created_at_ns < before)
     ]
     try:
         page = paginate(

@@ -12,6 +12,7 @@ import hashlib
 from collections.abc import Awaitable, Callable, Generator
 from typing import TYPE_CHECKING, Any
 
+from ._guard import run_guard
 from ._textgen import count_tokens, generate_tokens, parse_stop_sequences, render_prompt
 
 if TYPE_CHECKING:
@@ -157,5 +158,6 @@ RUNNERS: dict[str, Runner] = {
     "instant": run_instant,
     "fails": run_fails,
     "echo_file": run_echo_file,
+    "guard": run_guard,
     "training": run_training,
 }

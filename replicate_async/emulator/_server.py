@@ -103,6 +103,11 @@ class Emulator:
         """The ``whsec_…`` key served at ``GET /webhooks/default/secret``."""
         return self._core.webhook_secret
 
+    @property
+    def file_signing_secret(self) -> str:
+        """The key of ``/files/{id}/download`` signatures (see :meth:`file_download_url`)."""
+        return self._core.file_signing_secret
+
     def file_download_url(self, file_id: str, expires_in: float = 3600.0) -> str:
         """A signed ``/files/{id}/download`` URL valid for ``expires_in`` seconds."""
         from urllib.parse import urlencode

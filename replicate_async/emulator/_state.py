@@ -21,6 +21,7 @@ __all__ = [
     "Stats",
     "Store",
     "UploadedFile",
+    "cursor_scope",
     "paginate",
 ]
 
@@ -29,7 +30,10 @@ T = TypeVar("T")
 
 @dataclass
 class RequestRecord:
-    """One request an origin answered (``headers`` has credential values redacted)."""
+    """One request an origin answered (``headers`` has credential values redacted).
+
+    ``query`` is the query string percent-decoded; ``raw_query`` is exactly as received.
+    """
 
     origin: str
     method: str
@@ -38,6 +42,7 @@ class RequestRecord:
     headers: dict[str, str]
     operation: str | None = None
     query: str = ""
+    raw_query: str = ""
 
 
 @dataclass
@@ -63,6 +68,7 @@ class Stats:
     webhooks_sent: int = 0
     webhook_failures: int = 0
     stream_connections: int = 0
+    stream_disconnects: int = 0  # streams the client closed before they ended
     by_status: Counter[int] = field(default_factory=Counter)
     by_operation: Counter[str] = field(default_factory=Counter)
 
@@ -181,25 +187,33 @@ class Page:
         }
 
 
-def _encode(mode: str, value: int) -> str:
-    return base64.urlsafe_b64encode(f"{mode}={value}".encode()).decode().rstrip("=")
+def _encode(mode: str, value: int, scope: str = "") -> str:
+    raw = f"{mode}={value}" + (f"\n{scope}" if scope else "")
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def _decode(cursor: str | None) -> tuple[str, int] | None:
+def _decode(cursor: str | None) -> tuple[str, int, str] | None:
     if not cursor:
         return None
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        mode, _, value = raw.partition("=")
+        head, _, scope = raw.partition("\n")
+        mode, _, value = head.partition("=")
         if mode not in ("o", "b", "a"):
             return None
-        return mode, int(value)
+        return mode, int(value), scope
     except (ValueError, binascii.Error, UnicodeDecodeError):
         return None
 
 
+def cursor_scope(cursor: str | None) -> str:
+    """The scope a cursor was issued for (``""`` for plain lists or an invalid cursor)."""
+    decoded = _decode(cursor)
+    return decoded[2] if decoded else ""
+
+
 class BadCursor(ValueError):
-    pass
+    """A cursor that is malformed or was issued for another listing."""
 
 
 def paginate(
@@ -210,16 +224,19 @@ def paginate(
     url: str,
     query: Mapping[str, str],
     key: Callable[[T], int] | None = None,
+    scope: str = "",
 ) -> Page:
     """Slice newest-first ``items``; ``next``/``previous`` are absolute URLs keeping ``query``.
 
     With ``key`` (a creation sequence, descending along ``items``) cursors are anchored on
     items, so pages stay stable while new items arrive; otherwise they hold an offset.
+    ``scope`` is carried inside the cursors (a search's query, say): a cursor issued for
+    another scope is a :class:`BadCursor`.
     """
     decoded = _decode(cursor)
-    if cursor and decoded is None:
+    if cursor and (decoded is None or decoded[2] != scope):
         raise BadCursor(cursor)
-    mode, value = decoded or ("o", 0)
+    mode, value, _ = decoded or ("o", 0, scope)
     n = len(items)
     if mode == "o" or key is None:
         start = max(0, value) if mode == "o" else 0
@@ -232,7 +249,7 @@ def paginate(
     base = {k: v for k, v in query.items() if k != "cursor"}
 
     def link(mode: str, val: int) -> str:
-        return f"{url}?{urlencode({**base, 'cursor': _encode(mode, val)})}"
+        return f"{url}?{urlencode({**base, 'cursor': _encode(mode, val, scope)})}"
 
     nxt = prev = None
     if start + page_size < n and results:

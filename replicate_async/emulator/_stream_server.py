@@ -11,7 +11,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from ._core import CORE
-from ._jobs import SseEvent
+from ._jobs import Job, SseEvent
 from ._problems import not_found
 
 __all__ = ["encode_event", "stream_handler"]
@@ -51,6 +51,18 @@ async def stream_handler(request: web.Request, cut_after: int | None = None) -> 
     await resp.prepare(request)
     core.store.stats.stream_connections += 1
     last = _last_seq(request.headers.get("Last-Event-ID"))
+    try:
+        await _send_events(request, resp, job, last, cut_after)
+    except ConnectionResetError:
+        # The client left (a `break` out of its loop): nothing to send it any more.
+        core.store.stats.stream_disconnects += 1
+    return resp
+
+
+async def _send_events(
+    request: web.Request, resp: web.StreamResponse, job: Job, last: int, cut_after: int | None
+) -> None:
+    core = request.app[CORE]
     await resp.write(b": hi\n\n")
     sent = 0
     idle = core.options.stream_idle_timeout
@@ -65,7 +77,7 @@ async def stream_handler(request: web.Request, cut_after: int | None = None) -> 
                 transport = request.transport
                 if transport is not None:
                     transport.abort()
-                return resp
+                return
             await resp.write("".join(encode_event(e) for e in pending).encode())
             sent += len(pending)
             last = pending[-1][0]
@@ -78,4 +90,3 @@ async def stream_handler(request: web.Request, cut_after: int | None = None) -> 
             await resp.write(b":408: 408 Request Timeout\n\n")
             break
     await resp.write_eof()
-    return resp

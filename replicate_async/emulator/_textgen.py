@@ -142,18 +142,30 @@ def generate_tokens(
 
 
 def _apply_stops(tokens: list[str], stops: Sequence[str]) -> list[str]:
-    """Cut the generation where a stop sequence first appears (the stop itself is dropped)."""
-    text = ""
-    for i, tok in enumerate(tokens):
-        text += tok
-        for stop in stops:
-            pos = text.find(stop)
-            if pos != -1:
-                before = text[:pos]
-                kept = tokens[:i]
-                partial = before[len("".join(kept)) :]
-                return [*kept, partial] if partial else kept
-    return tokens
+    """Cut the generation where a stop sequence first completes (the stop itself is dropped).
+
+    Linear in the text: one ``find`` per stop over the joined text, then one pass over the
+    tokens to cut at that position (a token straddling the cut keeps its part before it).
+    """
+    text = "".join(tokens)
+    best: tuple[int, int] | None = None  # (where the stop ends, where it starts)
+    for stop in stops:
+        pos = text.find(stop)
+        if pos != -1 and (best is None or pos + len(stop) < best[0]):
+            best = (pos + len(stop), pos)
+    if best is None:
+        return tokens
+    cut = best[1]
+    kept: list[str] = []
+    length = 0
+    for token in tokens:
+        if length + len(token) > cut:
+            if cut > length:
+                kept.append(token[: cut - length])
+            break
+        kept.append(token)
+        length += len(token)
+    return kept
 
 
 def parse_stop_sequences(value: object) -> list[str]:

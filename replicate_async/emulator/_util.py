@@ -13,8 +13,10 @@ __all__ = [
     "Notifier",
     "dumps",
     "format_ts",
+    "format_ts_ns",
     "new_id",
     "parse_ts",
+    "parse_ts_ns",
 ]
 
 _B32 = "abcdefghijklmnopqrstuvwxyz234567"
@@ -43,32 +45,47 @@ def _seconds(whole: int) -> str:
 
 def format_ts(t: float, rng: random.Random | None = None, digits: int | None = None) -> str:
     """ISO 8601 UTC with a ``Z``; precision varies like the real API's (0-9 digits)."""
+    return format_ts_ns(round(t * 1e9), rng, digits)
+
+
+def format_ts_ns(ns: int, rng: random.Random | None = None, digits: int | None = None) -> str:
+    """:func:`format_ts` of an exact time in integer nanoseconds since the epoch.
+
+    Digits are truncated, never rounded up, so the printed time is never later than the
+    real one: a ``created_at`` passed back as ``created_after`` ("at or after") matches.
+    """
     if digits is None:
         digits = 6 if rng is None else rng.choice(_PRECISIONS)
-    scaled = round(t * 10**digits)
-    whole, frac = divmod(scaled, 10**digits)
+    whole, frac = divmod(ns, 10**9)
     base = _seconds(whole)
-    text = f"{frac:0{digits}d}".rstrip("0") if digits else ""
+    text = f"{frac // 10 ** (9 - digits):0{digits}d}".rstrip("0") if digits else ""
     return f"{base}.{text}Z" if text else base + "Z"
 
 
 def parse_ts(value: str) -> float | None:
     """Parse an ISO 8601 timestamp (any number of fractional digits, ``Z`` or offset)."""
+    ns = parse_ts_ns(value)
+    return None if ns is None else ns / 1e9
+
+
+def parse_ts_ns(value: str) -> int | None:
+    """Parse an ISO 8601 timestamp exactly, to integer nanoseconds since the epoch.
+
+    Digits beyond the ninth round up: for an integer ``t``, ``t >= x`` and ``t < x`` are
+    then the same as ``t >= parse_ts_ns(x)`` and ``t < parse_ts_ns(x)``.
+    """
     from datetime import datetime, timezone
 
     text = value.strip().replace(" ", "+")
     if text.endswith(("Z", "z")):
         text = text[:-1] + "+00:00"
-    frac = ""
+    digits = ""
     if "." in text:
         head, _, rest = text.partition(".")
-        digits = ""
         for ch in rest:
-            if ch.isdigit():
-                digits += ch
-            else:
+            if not ch.isdigit():
                 break
-        frac = digits
+            digits += ch
         text = head + rest[len(digits) :]
     try:
         parsed = datetime.fromisoformat(text)
@@ -76,7 +93,12 @@ def parse_ts(value: str) -> float | None:
         return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.timestamp() + (float("0." + frac) if frac else 0.0)
+    whole = parsed - datetime(1970, 1, 1, tzinfo=timezone.utc)
+    seconds = whole.days * 86400 + whole.seconds  # exact: no microseconds were parsed
+    frac = int(digits[:9].ljust(9, "0")) if digits else 0
+    if digits[9:].strip("0"):
+        frac += 1
+    return seconds * 10**9 + frac
 
 
 class Notifier:

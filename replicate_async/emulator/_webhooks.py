@@ -2,17 +2,29 @@
 
 ``start`` and ``completed`` are always sent (when in the filter); ``output``/``logs`` at
 most once per ``webhook_throttle`` seconds with the latest state. Only the terminal
-delivery is retried. Redirects are not followed. For testing receivers, deliveries can be
-duplicated (``webhook_duplicate``) or a stale one sent after ``completed``
-(``webhook_shuffle``).
+delivery is retried. Redirects are not followed. A job's deliveries go out one after the
+other, in the order they were decided.
+
+For testing receivers, ``webhook_duplicate`` repeats every delivery (same ``webhook-id``),
+and ``webhook_shuffle`` reorders, reproducibly under ``seed``:
+
+* a stale copy of the last progress state is sent after ``completed``;
+* an ``output``/``logs`` delivery may be held back and sent late: after the first newer
+  delivery signed in a later second (its older ``webhook-timestamp`` is what marks it stale),
+  or after ``completed``;
+* with ``webhook_duplicate``, the repeat of a non-terminal delivery may come after the job's
+  next delivery instead of right after the original.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 import hashlib
 import hmac
+import math
+import random
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -28,6 +40,7 @@ if TYPE_CHECKING:
 __all__ = ["WebhookDelivery", "WebhookSender", "sign"]
 
 ALL_EVENTS = ("start", "output", "logs", "completed")
+_PROGRESS = ("output", "logs")
 
 
 def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
@@ -40,7 +53,13 @@ def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
 
 @dataclass
 class WebhookDelivery:
-    """One HTTP attempt (``status`` None when the connection failed)."""
+    """One HTTP attempt (``status`` None when the connection failed).
+
+    ``sent_at`` is on the event loop's clock (``time.monotonic()``): for a first attempt the
+    moment the emulator decided to send it (for ``output``/``logs``, when the throttle let it
+    through, so consecutive ones are at least ``webhook_throttle`` apart exactly); for a
+    retry, a repeat or a late (``stale``) delivery, the moment it was posted.
+    """
 
     url: str
     event: str
@@ -53,158 +72,246 @@ class WebhookDelivery:
     headers: dict[str, str]
     duplicate: bool = False
     stale: bool = False
-    sent_at: float = 0.0  # time.monotonic() when this attempt was sent (throttle checks)
+    sent_at: float = 0.0
 
     @property
     def ok(self) -> bool:
+        """A 2xx answer."""
         return self.status is not None and 200 <= self.status < 300
 
 
-class _Throttle:
-    __slots__ = ("handle", "last", "stale")
+@dataclass
+class _Post:
+    """A delivery as decided: what to send, signed when."""
+
+    event: str
+    msg_id: str
+    body: dict[str, Any]
+    payload: bytes
+    timestamp: int | None  # None: signed when posted
+    decided_at: float
+    duplicate: bool = False
+    stale: bool = False
+
+
+class _JobHooks:
+    """One job's delivery state: the throttle, the last progress body, held-back posts and
+    the tail of its delivery chain."""
+
+    __slots__ = ("deferred", "handle", "last", "snapshot", "tail")
 
     def __init__(self) -> None:
-        self.last = -1e18
+        self.last: float | None = None  # when the throttle last let a delivery through
         self.handle: asyncio.TimerHandle | None = None
-        self.stale: dict[str, Any] | None = None
+        self.snapshot: dict[str, Any] | None = None
+        self.deferred: list[_Post] = []
+        self.tail: asyncio.Task[None] | None = None
+
+
+def _due(last: float, gap: float) -> float:
+    """The earliest float ``t`` with ``t - last >= gap`` (``last + gap`` may round down)."""
+    due = last + gap
+    while due - last < gap:
+        due = math.nextafter(due, math.inf)
+    return due
 
 
 class WebhookSender:
+    """Decides, signs, sends and records a job's webhook deliveries."""
+
     def __init__(self, core: Core) -> None:
         self.core = core
         self.options = core.options
         self.deliveries: list[WebhookDelivery] = []
+        seed = core.options.seed
+        self.rng = random.Random(None if seed is None else f"webhooks:{seed}")
         self._tasks: set[asyncio.Task[None]] = set()
-        self._throttles: dict[str, _Throttle] = {}
-        self._last: dict[str, asyncio.Task[None]] = {}  # per job: deliveries go out in order
+        self._jobs: dict[str, _JobHooks] = {}
         self._counter = 0
 
+    # -- deciding (synchronous, in the order the engine reports changes) -----------------------
     def notify(self, job: Job, event: str) -> None:
         """Called by the engine on every state change of a job."""
         if job.webhook is None:
             return
-        wanted = job.webhook_events_filter or ALL_EVENTS
-        throttle = self._throttles.get(job.id)
-        if throttle is None:
-            throttle = self._throttles[job.id] = _Throttle()
+        wanted = job.webhook_events_filter or ALL_EVENTS  # [] means every event (documented)
+        hooks = self._jobs.get(job.id)
+        if hooks is None:
+            hooks = self._jobs[job.id] = _JobHooks()
+        loop = asyncio.get_running_loop()
         if event == "completed":
-            if throttle.handle is not None:
-                throttle.handle.cancel()
-            self._throttles.pop(job.id, None)
-            if event in wanted:
-                self._send(job, event, retry=True, stale=throttle.stale)
+            if hooks.handle is not None:
+                hooks.handle.cancel()
+            del self._jobs[job.id]
+            post = self._post_for(job, event, loop.time()) if event in wanted else None
+            if post is not None or hooks.tail is not None or hooks.deferred:
+                self._chain(job.webhook, hooks, post, retry=True, final=True)
             return
         if event not in wanted:
             return
         if event == "start":
-            throttle.stale = job.to_json()
-            self._send(job, event, retry=False)
+            self._decide(job, event, hooks, loop.time())
             return
-        if throttle.handle is not None:
+        if hooks.handle is not None:
             return  # a trailing delivery is already scheduled and will carry this change
-        loop = asyncio.get_running_loop()
-        wait = throttle.last + self.options.webhook_throttle - loop.time()
-        if wait <= 0:
-            throttle.last = loop.time()
-            throttle.stale = job.to_json()
-            self._send(job, event, retry=False)
+        now = loop.time()
+        due = now if hooks.last is None else _due(hooks.last, self.options.webhook_throttle)
+        if now >= due:
+            hooks.last = now
+            self._decide(job, event, hooks, now)
         else:
-            throttle.handle = loop.call_later(wait, self._flush, job, event, throttle)
+            hooks.handle = loop.call_later(due - now, self._flush, job, event, hooks, due)
 
-    def _flush(self, job: Job, event: str, throttle: _Throttle) -> None:
-        throttle.handle = None
+    def _flush(self, job: Job, event: str, hooks: _JobHooks, due: float) -> None:
+        hooks.handle = None
         if job.terminal:
             return
-        throttle.last = asyncio.get_running_loop().time()
-        throttle.stale = job.to_json()
-        self._send(job, event, retry=False)
+        # A timer may fire up to the clock's resolution early: the decision time is ``due``.
+        at = max(asyncio.get_running_loop().time(), due)
+        hooks.last = at
+        self._decide(job, event, hooks, at)
 
-    def _send(
-        self, job: Job, event: str, *, retry: bool, stale: dict[str, Any] | None = None
-    ) -> None:
+    def _decide(self, job: Job, event: str, hooks: _JobHooks, at: float) -> None:
         assert job.webhook is not None
+        post = self._post_for(job, event, at)
+        hooks.snapshot = post.body  # what a stale copy after ``completed`` shows
+        shuffle = self.options.webhook_shuffle
+        if shuffle and event in _PROGRESS and not any(p.stale for p in hooks.deferred):
+            if self.rng.random() < 0.5:
+                post.stale = True  # held back: goes out late (see the module docstring)
+                hooks.deferred.append(post)
+                return
+        delay_repeat = shuffle and self.options.webhook_duplicate and self.rng.random() < 0.5
+        self._chain(job.webhook, hooks, post, retry=False, delay_repeat=delay_repeat)
+
+    def _post_for(self, job: Job, event: str, at: float) -> _Post:
         body = job.to_json()
+        return _Post(event, self._msg_id(), body, dumps(body).encode(), int(time.time()), at)
+
+    def _msg_id(self) -> str:
         self._counter += 1
-        msg_id = f"msg_{self.core.rng.getrandbits(96):024x}{self._counter}"
-        previous = self._last.get(job.id)
+        return f"msg_{self.rng.getrandbits(96):024x}{self._counter}"
+
+    def _chain(
+        self,
+        url: str,
+        hooks: _JobHooks,
+        post: _Post | None,
+        *,
+        retry: bool,
+        final: bool = False,
+        delay_repeat: bool = False,
+    ) -> None:
+        stale_copy = None
+        if final and self.options.webhook_shuffle and post is not None and hooks.snapshot:
+            body = dict(hooks.snapshot)
+            if body.get("status") == "starting":
+                body["status"] = "processing"
+            payload = dumps(body).encode()
+            stale_copy = _Post("output", self._msg_id(), body, payload, None, 0.0, stale=True)
+        previous = hooks.tail
         task = asyncio.get_running_loop().create_task(
-            self._deliver(job.webhook, event, msg_id, body, retry, stale, previous)
+            self._deliver(url, hooks, post, previous, retry, final, delay_repeat, stale_copy)
         )
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-        self._last[job.id] = task
-        if event == "completed":
-            task.add_done_callback(lambda done: self._forget(job.id, done))
+        hooks.tail = task
 
-    def _forget(self, job_id: str, task: asyncio.Task[None]) -> None:
-        if self._last.get(job_id) is task:
-            del self._last[job_id]
-
+    # -- sending (one task per delivery, each waiting for the job's previous one) ---------------
     async def _deliver(
         self,
         url: str,
-        event: str,
-        msg_id: str,
-        body: dict[str, Any],
-        retry: bool,
-        stale: dict[str, Any] | None,
+        hooks: _JobHooks,
+        post: _Post | None,
         previous: asyncio.Task[None] | None,
+        retry: bool,
+        final: bool,
+        delay_repeat: bool,
+        stale_copy: _Post | None,
     ) -> None:
         if previous is not None and not previous.done():
             await asyncio.wait((previous,))  # keep a job's deliveries in order
-        payload = dumps(body).encode()
+        repeat = None
+        if post is not None:
+            repeat = await self._attempts(url, post, retry, delay_repeat and not final)
+        # Release what earlier deliveries left behind: repeats now, held posts once this one
+        # was signed in a later second; everything after the last delivery.
+        after = post.timestamp if post is not None else None
+        due = [
+            p
+            for p in hooks.deferred
+            if final
+            or p.duplicate
+            or (after is not None and p.timestamp is not None and p.timestamp < after)
+        ]
+        for p in sorted(due, key=lambda p: p.stale):
+            hooks.deferred.remove(p)
+            await self._send_late(url, p)
+        if repeat is not None:
+            hooks.deferred.append(repeat)  # goes out after the job's next delivery
+        if stale_copy is not None:
+            await self._send_late(url, stale_copy)
+
+    async def _attempts(self, url: str, post: _Post, retry: bool, defer: bool) -> _Post | None:
+        """Send ``post`` (retried if ``retry``), each attempt repeated under
+        ``webhook_duplicate``; the first attempt's repeat is returned instead if ``defer``."""
         delays = [0.0, *self.options.webhook_retry_delays] if retry else [0.0]
         for attempt, delay in enumerate(delays):
             if delay:
                 await asyncio.sleep(delay)
-            ok = await self._post(url, event, msg_id, payload, body, attempt)
+            first = attempt == 0
+            ts = post.timestamp if first else int(time.time())
+            ok = await self._post(url, post, attempt, ts, post.decided_at if first else None)
             if self.options.webhook_duplicate:
-                await self._post(url, event, msg_id, payload, body, attempt, duplicate=True)
+                repeat = dataclasses.replace(post, duplicate=True, timestamp=ts)
+                if first and defer:
+                    return repeat
+                await self._post(url, repeat, attempt, ts, None)
             if ok:
                 break
-        if self.options.webhook_shuffle and stale is not None and event == "completed":
-            stale_id = f"msg_{self.core.rng.getrandbits(96):024x}s"
-            stale_body = dict(stale)
-            if stale_body.get("status") == "starting":
-                stale_body["status"] = "processing"
-            await self._post(
-                url, "output", stale_id, dumps(stale_body).encode(), stale_body, 0, stale=True
-            )
+        return None
+
+    async def _send_late(self, url: str, post: _Post) -> None:
+        await self._post(url, post, 0, post.timestamp, None)
 
     async def _post(
-        self,
-        url: str,
-        event: str,
-        msg_id: str,
-        payload: bytes,
-        body: dict[str, Any],
-        attempt: int,
-        *,
-        duplicate: bool = False,
-        stale: bool = False,
+        self, url: str, post: _Post, attempt: int, ts: int | None, sent_at: float | None
     ) -> bool:
-        ts = int(time.time())
-        sent_at = time.monotonic()
+        if ts is None:
+            ts = int(time.time())
+        if sent_at is None:
+            sent_at = asyncio.get_running_loop().time()
         headers = {
             "Content-Type": "application/json",
             "User-Agent": "Replicate-Webhooks/1.0 (emulator)",
-            "webhook-id": msg_id,
+            "webhook-id": post.msg_id,
             "webhook-timestamp": str(ts),
-            "webhook-signature": sign(self.core.webhook_secret, msg_id, ts, payload),
+            "webhook-signature": sign(self.core.webhook_secret, post.msg_id, ts, post.payload),
         }
         status: int | None = None
         error: str | None = None
         try:
             timeout = aiohttp.ClientTimeout(total=self.options.webhook_timeout)
             async with self.core.http().post(
-                url, data=payload, headers=headers, allow_redirects=False, timeout=timeout
+                url, data=post.payload, headers=headers, allow_redirects=False, timeout=timeout
             ) as resp:
                 status = resp.status
                 await resp.read()
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError, ValueError) as exc:
             error = repr(exc)
         record = WebhookDelivery(
-            url, event, msg_id, ts, attempt, status, error, body, headers, duplicate, stale, sent_at
+            url,
+            post.event,
+            post.msg_id,
+            ts,
+            attempt,
+            status,
+            error,
+            post.body,
+            headers,
+            post.duplicate,
+            post.stale,
+            sent_at,
         )
         self.deliveries.append(record)
         stats = self.core.store.stats
@@ -215,15 +322,20 @@ class WebhookSender:
 
     async def drain(self, timeout: float) -> None:
         """Wait for deliveries in flight (used by tests and on stop)."""
-        if self._tasks:
-            await asyncio.wait(list(self._tasks), timeout=timeout)
+        loop = asyncio.get_running_loop()
+        end = loop.time() + timeout
+        while loop.time() < end:  # while waiting, a running job may start more deliveries
+            pending = [task for task in self._tasks if not task.done()]
+            if not pending:
+                return
+            await asyncio.wait(pending, timeout=end - loop.time())
 
     async def close(self) -> None:
-        for handle in self._throttles.values():
-            if handle.handle is not None:
-                handle.handle.cancel()
-        self._throttles.clear()
-        self._last.clear()
+        """Cancel pending throttles and deliveries."""
+        for hooks in self._jobs.values():
+            if hooks.handle is not None:
+                hooks.handle.cancel()
+        self._jobs.clear()
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()

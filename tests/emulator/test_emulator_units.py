@@ -7,10 +7,11 @@ import re
 
 import pytest
 
+from replicate_async.emulator import Emulator
 from replicate_async.emulator._http import parse_cancel_after, parse_prefer
 from replicate_async.emulator._problems import Problem
 from replicate_async.emulator._state import paginate
-from replicate_async.emulator._util import format_ts, new_id, parse_ts
+from replicate_async.emulator._util import format_ts, format_ts_ns, new_id, parse_ts, parse_ts_ns
 
 
 @pytest.mark.parametrize(
@@ -88,3 +89,26 @@ def test_paginate_anchored_cursors() -> None:
         items, cursor=page2.previous.split("cursor=")[1], page_size=4, url="u", query={}, key=int
     )
     assert back.results == [10, 9, 8, 7]
+
+
+def test_printed_times_never_later_than_real_and_parse_exactly() -> None:
+    ns = 1_700_000_000_987_654_321
+    for digits in range(10):
+        text = format_ts_ns(ns, digits=digits)
+        parsed = parse_ts_ns(text)
+        assert parsed is not None and ns - 10 ** (9 - digits) < parsed <= ns, (digits, text)
+    assert format_ts_ns(ns, digits=3) == "2023-11-14T22:13:20.987Z"  # truncated, not rounded
+    assert parse_ts_ns("2023-11-14T22:13:20.987654321Z") == ns
+    assert parse_ts_ns("2023-11-14T23:13:20.987654321+01:00") == ns
+    assert parse_ts_ns("2023-11-14T22:13:20.9876543211Z") == ns + 1  # sub-ns digits round up
+    assert parse_ts_ns("2023-11-14T22:13:20Z") == 1_700_000_000 * 10**9
+    # A "+" that arrived unencoded in a query string was decoded to " ".
+    assert parse_ts_ns("2023-11-14T23:13:20 01:00") == 1_700_000_000 * 10**9
+    assert parse_ts_ns("yesterday") is None
+
+
+def test_secrets_are_public_and_follow_the_seed() -> None:
+    one, same, other = Emulator(seed=3), Emulator(seed=3), Emulator(seed=4)
+    assert one.file_signing_secret == same.file_signing_secret != other.file_signing_secret
+    assert one.webhook_secret == same.webhook_secret != other.webhook_secret
+    assert Emulator(file_signing_secret="k").file_signing_secret == "k"

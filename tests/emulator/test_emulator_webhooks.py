@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import itertools
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -13,9 +14,10 @@ import aiohttp
 import pytest
 import pytest_asyncio
 from aiohttp import web
-from emu_helpers import HELLO, LLAMA3, SDXL, call, wait_until
+from emu_helpers import AUTH, HELLO, LLAMA3, SDXL, call, poll, wait_until
 
-from replicate_async.emulator import Emulator, sign
+from replicate_async.emulator import Emulator, WebhookDelivery, _webhooks, sign
+from replicate_async.emulator.pytest_plugin import FAST_DEFAULTS
 
 
 class Receiver:
@@ -232,3 +234,138 @@ async def test_instant_prediction_start_before_completed(
     for item in receiver.received:
         by_id.setdefault(item["body"]["id"], []).append(item["body"]["status"])
     assert all(s == ["starting", "processing", "succeeded"] for s in by_id.values())
+
+
+THROTTLE = 0.05  # the fixture's webhook_throttle
+PROGRESS = ("output", "logs")
+
+
+def first_attempts(emu: Emulator) -> list[WebhookDelivery]:
+    return [d for d in emu.webhook_deliveries if not d.duplicate and not d.stale and not d.attempt]
+
+
+@pytest.mark.replicate_emulator(model_timings={LLAMA3: (0.0, 24.0)})
+async def test_throttled_deliveries_are_spaced_exactly(
+    replicate_emulator: Emulator, http: aiohttp.ClientSession, receiver: Receiver
+) -> None:
+    emu = replicate_emulator
+    _, pred, _ = await call(
+        http,
+        "POST",
+        f"{emu.url}/models/{LLAMA3}/predictions",
+        json={"input": {"prompt": "hi", "max_tokens": 64}, "webhook": receiver.url},
+        expect=201,
+    )
+    await poll(http, pred["urls"]["get"])
+    await emu.wait_for_webhooks()
+    progress = [d for d in first_attempts(emu) if d.event in PROGRESS]
+    assert len(progress) >= 2
+    # sent_at is when the throttle let each one through: never closer than the throttle.
+    gaps = [b.sent_at - a.sent_at for a, b in itertools.pairwise(progress)]
+    assert min(gaps) >= THROTTLE, gaps
+
+
+class SecondsClock:
+    """A wall clock that moves one second per reading, so every delivery is signed in a later
+    second than the one before it."""
+
+    def __init__(self) -> None:
+        self.now = 1_700_000_000
+
+    def time(self) -> float:
+        self.now += 1
+        return float(self.now)
+
+
+@pytest.mark.replicate_emulator(seed=1, webhook_shuffle=True, model_timings={LLAMA3: (0.0, 24.0)})
+async def test_shuffle_sends_a_held_progress_delivery_after_a_newer_one(
+    replicate_emulator: Emulator,
+    http: aiohttp.ClientSession,
+    receiver: Receiver,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    emu = replicate_emulator
+    monkeypatch.setattr(_webhooks, "time", SecondsClock())
+    _, pred, _ = await call(
+        http,
+        "POST",
+        f"{emu.url}/models/{LLAMA3}/predictions",
+        json={"input": {"prompt": "hi", "max_tokens": 64}, "webhook": receiver.url},
+        expect=201,
+    )
+    await poll(http, pred["urls"]["get"])
+    await emu.wait_for_webhooks()
+    deliveries = emu.webhook_deliveries
+    completed = next(i for i, d in enumerate(deliveries) if d.event == "completed")
+    late = [i for i, d in enumerate(deliveries[:completed]) if d.stale]
+    assert late, [(d.event, d.timestamp, d.stale) for d in deliveries]
+    held = deliveries[late[0]]
+    assert held.event in PROGRESS
+    newer = [d for d in deliveries[: late[0]] if not d.stale and d.timestamp > held.timestamp]
+    assert newer  # it went out after a delivery signed later...
+    progress = [(len(d.body["output"] or []), len(d.body["logs"])) for d in (held, newer[-1])]
+    assert all(a <= b for a, b in zip(*progress, strict=True))  # ...carrying older state
+    # The receiver got it in that order, with its original signature.
+    signed = [int(r["headers"]["webhook-timestamp"]) for r in receiver.received]
+    assert signed.index(held.timestamp) > signed.index(newer[-1].timestamp)
+    assert deliveries[-1].stale  # and the stale copy after completed, as before
+
+
+async def instant_patterns(url: str, **options: Any) -> list[list[tuple[str, bool, bool]]]:
+    """Per prediction of ``replicate/instant``, its deliveries as (event, stale, duplicate)."""
+    async with (
+        Emulator(**{**FAST_DEFAULTS, **options}) as emu,
+        aiohttp.ClientSession(headers=AUTH) as http,
+    ):
+        ids = []
+        for _ in range(8):
+            _, pred, _ = await call(
+                http,
+                "POST",
+                f"{emu.url}/models/replicate/instant/predictions",
+                json={"input": {}, "webhook": url},
+                expect=201,
+            )
+            ids.append(pred["id"])
+        await emu.wait_for_webhooks()
+        deliveries = emu.webhook_deliveries
+    return [[(d.event, d.stale, d.duplicate) for d in deliveries if d.body["id"] == i] for i in ids]
+
+
+async def test_shuffle_and_repeats_are_reproducible_under_seed(receiver: Receiver) -> None:
+    options = {"seed": 7, "webhook_shuffle": True, "webhook_duplicate": True}
+    patterns = await instant_patterns(receiver.url, **options)
+    assert patterns == await instant_patterns(receiver.url, **options)
+    assert patterns != await instant_patterns(receiver.url, **{**options, "seed": 8})
+    stale_output = ("output", True, False)
+    for pattern in patterns:
+        originals = [event for event, stale, repeat in pattern if not stale and not repeat]
+        assert originals in (["start", "output", "completed"], ["start", "completed"])
+        assert pattern[-1] == stale_output  # the stale copy comes last
+    # Some output was held back and sent after completed (before the stale copy)...
+    held = [p for p in patterns if p.count(stale_output) == 2]
+    assert held and all(p.index(stale_output) > p.index(("completed", False, False)) for p in held)
+    # ...and some repeat came after a later delivery instead of right after its original.
+    assert any(
+        p[i][2] and p[i - 1] != (p[i][0], False, False) for p in patterns for i in range(len(p))
+    )
+
+
+@pytest.mark.replicate_emulator(model_timings={LLAMA3: (0.0, 10.0)})
+async def test_empty_events_filter_means_every_event(
+    replicate_emulator: Emulator, http: aiohttp.ClientSession, receiver: Receiver
+) -> None:
+    # The API's behaviour for [] is not documented; the emulator's choice is "all events".
+    emu = replicate_emulator
+    _, pred, _ = await call(
+        http,
+        "POST",
+        f"{emu.url}/models/{LLAMA3}/predictions",
+        json={"input": {"prompt": "hi"}, "webhook": receiver.url, "webhook_events_filter": []},
+        expect=201,
+    )
+    assert pred["webhook_events_filter"] == ["start", "output", "logs", "completed"]
+    await poll(http, pred["urls"]["get"])
+    await emu.wait_for_webhooks()
+    events = {d.event for d in emu.webhook_deliveries}
+    assert {"start", "completed"} <= events and events & set(PROGRESS)
