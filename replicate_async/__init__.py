@@ -4,6 +4,7 @@
 local emulator (:mod:`replicate_async.emulator`) for tests and demos. Re-exports only.
 """
 
+from ._batch_types import BatchProgress, BatchResult, BatchStoppedError
 from ._client import Client, __version__
 from ._config import Timeouts
 from ._errors import (
@@ -32,7 +33,11 @@ from ._errors import (
     TransportError,
     UnprocessableEntityError,
 )
+from ._file_input import FileInputError
+from ._files import FileOutput
+from ._ratelimit import TokenBucketLimiter
 from ._retry import RetryPolicy
+from ._stream import StreamEvent
 from ._sync import BlockingCallError
 from .types import (
     Account,
@@ -44,8 +49,14 @@ from .types import (
     Page,
     Prediction,
     PredictionURLs,
+    SearchCollection,
+    SearchDocPage,
+    SearchModelMetadata,
+    SearchModelResult,
+    SearchResults,
     Training,
     Version,
+    WebhookSecret,
 )
 
 __all__ = [
@@ -54,6 +65,9 @@ __all__ = [
     "Account",
     "AuthenticationError",
     "BadRequestError",
+    "BatchProgress",
+    "BatchResult",
+    "BatchStoppedError",
     "BlockingCallError",
     "Client",
     "Collection",
@@ -61,6 +75,8 @@ __all__ = [
     "ConflictError",
     "Deployment",
     "File",
+    "FileInputError",
+    "FileOutput",
     "Hardware",
     "InvalidReferenceError",
     "InvalidResponseError",
@@ -81,12 +97,20 @@ __all__ = [
     "ReplicateError",
     "RetryPolicy",
     "RunTimeoutError",
+    "SearchCollection",
+    "SearchDocPage",
+    "SearchModelMetadata",
+    "SearchModelResult",
+    "SearchResults",
     "ServerError",
     "StreamError",
+    "StreamEvent",
     "Timeouts",
+    "TokenBucketLimiter",
     "Training",
     "TransportError",
     "UnprocessableEntityError",
     "Version",
+    "WebhookSecret",
     "__version__",
 ]

@@ -3,19 +3,38 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterable,
+    Awaitable,
+    Callable,
+    Iterable,
+    Mapping,
+)
+from datetime import timedelta
 from typing import Any
 
 from ._config import Secret, Timeouts, resolve_base_url, resolve_token
 from ._errors import ConfigurationError
+from ._ratelimit import TokenBucketLimiter
 from ._retry import RetryPolicy
-from ._sync import in_bridge_thread, run_blocking
+from ._run import RunOptions, run_prediction
+from ._schema_cache import SchemaCache
+from ._stream import StreamEvent, stream_run
+from ._sync import blocking, blocking_iter, in_bridge_thread, run_blocking
 from ._transport import RateLimiter, Transport
+from .batch import DEFAULT_CONCURRENCY, BatchProgress, BatchResult, run_batch
 from .resources.account import AccountNamespace
+from .resources.collections import Collections
+from .resources.deployments import Deployments
+from .resources.files import Files
+from .resources.hardware import HardwareNamespace
 from .resources.models import Models
 from .resources.predictions import Predictions
+from .resources.search import SearchNamespace
 from .resources.trainings import Trainings
-from .types import Prediction
+from .resources.webhooks import Webhooks
+from .types import Model, Prediction, SearchResults, Version
 
 __all__ = ["Client"]
 
@@ -72,11 +91,19 @@ class Client:
             retry=self.retry,
             sleep=self._sleep,
             max_connections=max_connections,
+            limiter=TokenBucketLimiter(sleep=self._sleep),
         )
         self.predictions = Predictions(self)
         self.models = Models(self)
         self.account = AccountNamespace(self)
         self.trainings = Trainings(self)
+        self.deployments = Deployments(self)
+        self.files = Files(self)
+        self.collections = Collections(self)
+        self.hardware = HardwareNamespace(self)
+        self.webhooks = Webhooks(self)
+        self._search = SearchNamespace(self)
+        self._schemas = SchemaCache(self)
 
     # -- configuration -------------------------------------------------------------------
     def _resolve_token(self) -> Secret:
@@ -113,7 +140,161 @@ class Client:
         ``file_encoding``: ``"upload"`` (Files API), ``"data_uri"`` (inline), or ``None`` for the
         automatic choice (small files inline, larger ones uploaded).
         """
-        return input
+        from ._file_input import prepare_input
+
+        return await prepare_input(self, input, file_encoding)
+
+    # -- run and stream ------------------------------------------------------------------
+    async def run(
+        self,
+        ref: str | Model | Version | None = None,
+        input: Mapping[str, Any] | None = None,
+        *,
+        deployment: str | None = None,
+        wait: bool | int = True,
+        timeout: float | None = None,
+        cancel_on_exit: bool = True,
+        cancel_after: str | int | float | timedelta | None = None,
+        use_file_output: bool = True,
+        file_encoding: str | None = None,
+        webhook: str | None = None,
+        webhook_events_filter: Iterable[str] | None = None,
+    ) -> Any:
+        """Run a model and return its output, shaped by the version's output schema.
+
+        ``ref``: ``"owner/name"`` (latest version; official models), ``"owner/name:<version>"``,
+        a bare 64-hex version id, or a ``Model``/``Version``; or pass ``deployment="owner/name"``.
+        Token streams come back as one ``str``, other iterators as lists, and file values
+        (``format: uri``) as ``FileOutput`` (plain URLs with ``use_file_output=False``).
+
+        The prediction is created in sync mode (``wait=True``: up to 60 s, or ``wait=N``
+        seconds; ``wait=False`` skips it) and then followed until it is terminal, through its
+        stream or by polling. ``timeout`` (seconds) bounds the whole call and raises
+        ``RunTimeoutError`` (with the prediction id). When the timeout expires or the awaiting
+        task is cancelled, the remote prediction is canceled too, unless
+        ``cancel_on_exit=False``. ``cancel_after`` sets a server-side deadline (``"5m"``,
+        seconds, ``timedelta``; at least 5 s). Failed, canceled and aborted predictions raise
+        ``ModelError``, ``PredictionCanceledError`` and ``PredictionAbortedError``.
+        ``input`` may hold ``Path``, ``bytes`` or binary files (uploaded, or inlined as
+        ``data:`` URIs; ``file_encoding="upload"|"data_uri"`` forces one).
+        """
+        options = RunOptions(
+            wait=wait,
+            timeout=timeout,
+            cancel_on_exit=cancel_on_exit,
+            cancel_after=cancel_after,
+            use_file_output=use_file_output,
+            file_encoding=file_encoding,
+            webhook=webhook,
+            webhook_events_filter=webhook_events_filter,
+        )
+        _, output = await run_prediction(self, ref, input, options, deployment=deployment)
+        return output
+
+    run_sync = blocking(run)
+
+    def stream(
+        self,
+        ref: str | Model | Version | None = None,
+        input: Mapping[str, Any] | None = None,
+        *,
+        deployment: str | None = None,
+        cancel_on_exit: bool = True,
+        cancel_after: str | int | float | timedelta | None = None,
+        use_file_output: bool = True,
+        file_encoding: str | None = None,
+        webhook: str | None = None,
+        webhook_events_filter: Iterable[str] | None = None,
+    ) -> AsyncGenerator[StreamEvent, None]:
+        """Run a model and iterate its events as they happen: ``async for e in client.stream(…)``.
+
+        Yields ``StreamEvent`` objects for ``output`` and ``logs``; ``str(event)`` is the
+        generated text (empty for logs), ``event.output`` the item (a ``FileOutput`` for file
+        outputs unless ``use_file_output=False``). The iteration ends at ``done``; a failed,
+        canceled or aborted prediction raises ``ModelError``, ``PredictionCanceledError`` or
+        ``PredictionAbortedError``. A dropped connection resumes with ``Last-Event-ID``; if it
+        cannot, the rest of the output comes from the finished prediction, never repeated.
+        Leaving the loop early closes the connection and cancels the prediction, unless
+        ``cancel_on_exit=False``. ``ref`` and the other options are as for :meth:`run`.
+        """
+        options = RunOptions(
+            wait=False,
+            cancel_on_exit=cancel_on_exit,
+            cancel_after=cancel_after,
+            use_file_output=use_file_output,
+            file_encoding=file_encoding,
+            webhook=webhook,
+            webhook_events_filter=webhook_events_filter,
+        )
+        return stream_run(self, ref, input, options, deployment=deployment)
+
+    stream_sync = blocking_iter(stream)
+
+    # -- batch ---------------------------------------------------------------------------
+    def batch(
+        self,
+        ref: str | Model | Version | None,
+        inputs: Iterable[Mapping[str, Any]] | AsyncIterable[Mapping[str, Any]],
+        *,
+        deployment: str | None = None,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        ordered: bool = False,
+        on_progress: Callable[[BatchProgress], object] | None = None,
+        wait: bool | int = False,
+        timeout: float | None = None,
+        cancel_after: str | int | float | timedelta | None = None,
+        use_file_output: bool = True,
+        file_encoding: str | None = None,
+        webhook: str | None = None,
+        webhook_events_filter: Iterable[str] | None = None,
+    ) -> AsyncGenerator[BatchResult, None]:
+        """Run a model on many inputs: ``async for result in client.batch(ref, inputs)``.
+
+        ``inputs`` is any iterable or async iterable of input dicts, read lazily. Yields one
+        ``BatchResult`` per input (``index``, ``input``, ``status``, ``prediction_id``,
+        ``output`` or ``error``) as each finishes, or in input order with ``ordered=True``
+        (``[r async for r in client.batch(..., ordered=True)]`` collects them all). A failed
+        item never stops the others; only errors about every item (401, 402, 403, a model
+        that does not exist) raise. At most ``concurrency`` predictions run at once, and all
+        requests pass the client's rate limiter (``client.rate_limiter``). ``on_progress``
+        is called with a ``BatchProgress`` (submitted, in flight, done, failed) whenever the
+        counts change. Cancelling the task or leaving the loop cancels the predictions still
+        running; the final progress report lists the items not handed out. ``ref``,
+        ``deployment`` and the other options are as for :meth:`run`, except that ``wait``
+        defaults to ``False`` (so that a cancellation can reach every prediction).
+        """
+        options = RunOptions(
+            wait=wait,
+            timeout=timeout,
+            cancel_after=cancel_after,
+            use_file_output=use_file_output,
+            file_encoding=file_encoding,
+            webhook=webhook,
+            webhook_events_filter=webhook_events_filter,
+        )
+        return run_batch(
+            self,
+            ref,
+            inputs,
+            options,
+            deployment=deployment,
+            concurrency=concurrency,
+            ordered=ordered,
+            on_progress=on_progress,
+        )
+
+    batch_sync = blocking_iter(batch)
+
+    # -- search --------------------------------------------------------------------------
+    async def async_search(self, query: str, *, limit: int | None = None) -> SearchResults:
+        """Search public models, collections and docs pages (``GET /search``, in beta).
+
+        Needs no API token. ``limit`` (1–50, server default 20) caps the models returned;
+        ``results.models`` holds each model with its ``metadata`` (tags, relevance score).
+        """
+        return await self._search.async_search(query, limit=limit)
+
+    search = blocking(async_search)
 
     # -- lifecycle -----------------------------------------------------------------------
     async def aclose(self) -> None:

@@ -113,12 +113,16 @@ def blocking(fn: Callable[P, Coroutine[Any, Any, T]]) -> Callable[P, T]:
     def twin(*args: P.args, **kwargs: P.kwargs) -> T:
         return run_blocking(fn(*args, **kwargs))
 
+    _rename(twin, fn)
+    return twin
+
+
+def _rename(twin: Callable[..., Any], fn: Callable[..., Any]) -> None:
+    """Name a twin after its coroutine without the ``async_`` prefix (``async_get`` → ``get``)."""
     name = fn.__name__.removeprefix("async_")
     twin.__name__ = name
-    twin.__qualname__ = (
-        fn.__qualname__.rsplit(".", 1)[0] + "." + name if "." in fn.__qualname__ else name
-    )
-    return twin
+    qualname = fn.__qualname__
+    twin.__qualname__ = qualname.rsplit(".", 1)[0] + "." + name if "." in qualname else name
 
 
 async def _anext(iterator: AsyncIterator[T]) -> T:
@@ -156,4 +160,5 @@ def blocking_iter(fn: Callable[P, AsyncIterator[T]]) -> Callable[P, Iterator[T]]
     def twin(*args: P.args, **kwargs: P.kwargs) -> Iterator[T]:
         return iterate_blocking(fn(*args, **kwargs))
 
+    _rename(twin, fn)
     return twin

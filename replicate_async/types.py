@@ -7,17 +7,18 @@ and must never crash a client (``aborted`` is one that older clients did not kno
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
 
 from ._convert import structure, unstructure
-from ._sync import blocking
+from ._sync import blocking, blocking_iter
 
 if TYPE_CHECKING:
     from ._client import Client
+    from ._stream import StreamEvent
 
 __all__ = [
     "TERMINAL_STATUSES",
@@ -249,6 +250,39 @@ class Prediction(_Job):
 
     def _post_cancel(self) -> Awaitable[Prediction]:
         return self._bound().predictions.async_cancel(self.id)
+
+    def async_stream(
+        self, *, use_file_output: bool = True, cancel_on_exit: bool = False
+    ) -> AsyncGenerator[StreamEvent, None]:
+        """Its events as they happen (``async for event in prediction.async_stream()``).
+
+        The events ``client.stream`` yields, with the same guarantees: resumes a dropped
+        connection, finishes from the prediction when the stream cannot go on, raises for
+        failed, canceled and aborted predictions. ``cancel_on_exit=True`` cancels the
+        prediction when the loop is left before the end.
+        """
+        from ._stream import stream_prediction
+
+        return stream_prediction(
+            self._bound(), self, use_file_output=use_file_output, cancel_on_exit=cancel_on_exit
+        )
+
+    async def async_result(self, *, use_file_output: bool = True) -> Any:
+        """Wait until it is finished and return its output shaped like ``client.run``'s.
+
+        Waits on its stream (or polls), then joins token streams into ``str`` and turns file
+        values into ``FileOutput`` (plain URLs with ``use_file_output=False``). Failed, canceled
+        and aborted predictions raise ``ModelError``, ``PredictionCanceledError`` and
+        ``PredictionAbortedError``.
+        """
+        from ._finish import shape_output, wait_for_terminal
+
+        client = self._bound()
+        await wait_for_terminal(client, self)
+        return await shape_output(client, self, use_file_output=use_file_output)
+
+    stream = blocking_iter(async_stream)
+    result = blocking(async_result)
 
 
 @attrs.define(kw_only=True)

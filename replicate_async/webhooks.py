@@ -14,7 +14,9 @@ entries, compares in constant time and takes headers from any framework::
 
     prediction = verify(request.headers, raw_body, secret)  # raises WebhookVerificationError
 
-This module is pure (no I/O, no aiohttp import); an aiohttp request handler can build on it.
+This module is pure (no I/O, no aiohttp import). :class:`WebhookReceiver`, a ready aiohttp
+handler that also drops repeated and stale deliveries, is importable from here too; it lives in
+``_webhook_receiver`` and is loaded only when first used. See ``docs/webhooks.md``.
 """
 
 from __future__ import annotations
@@ -30,21 +32,26 @@ import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 
-from ._errors import ReplicateAsyncError
+from ._errors import ConfigurationError, ReplicateAsyncError
 
 if TYPE_CHECKING:
+    from ._client import Client
+    from ._webhook_receiver import WebhookReceiver
     from .types import Prediction
 
 __all__ = [
     "DEFAULT_TOLERANCE",
+    "HasKey",
     "Headers",
     "InvalidPayloadError",
     "InvalidSecretError",
     "InvalidSignatureError",
     "InvalidTimestampError",
     "MissingHeaderError",
+    "Secret",
     "SupportsItems",
     "TimestampOutOfToleranceError",
+    "WebhookReceiver",
     "WebhookVerificationError",
     "sign",
     "verify",
@@ -66,6 +73,20 @@ class SupportsItems(Protocol):
 
 Headers: TypeAlias = SupportsItems | Iterable[tuple[str, str]] | Iterable[tuple[bytes, bytes]]
 """Any header collection: an object with ``.items()``, or (name, value) pairs (str or bytes)."""
+
+
+class HasKey(Protocol):
+    """An object holding the secret in ``.key``: what ``client.webhooks.default_secret.get()``
+    returns (:class:`~replicate_async.types.WebhookSecret`)."""
+
+    @property
+    def key(self) -> str:
+        """The ``whsec_…`` secret."""
+        ...
+
+
+Secret: TypeAlias = str | HasKey
+"""The signing secret: the ``whsec_…`` string, or the object ``default_secret.get()`` returns."""
 
 _SECRET_PREFIX = "whsec_"
 _TIMESTAMP = re.compile(r"[0-9]+")  # not \d: that also matches non-ASCII digits
@@ -111,8 +132,10 @@ class InvalidPayloadError(WebhookVerificationError):
     """The body was signed correctly but is not a JSON object."""
 
 
-def _secret_key(secret: str) -> bytes:
+def _secret_key(secret: Secret) -> bytes:
     """The HMAC key: the base64-decoded part of ``secret`` after the optional ``whsec_``."""
+    if not isinstance(secret, str) and isinstance(getattr(secret, "key", None), str):
+        secret = secret.key
     if not isinstance(secret, str):
         raise InvalidSecretError(f"the webhook secret must be a str, got {type(secret).__name__}")
     encoded = secret.strip()
@@ -176,6 +199,8 @@ def _check_timestamp(raw: str, tolerance: float | None, now: float | None) -> No
         )
     if tolerance is None:
         return
+    if not tolerance >= 0:  # also catches NaN
+        raise ConfigurationError(f"tolerance must be seconds >= 0 or None, got {tolerance!r}")
     timestamp = int(raw)
     current = time.time() if now is None else now
     skew = current - timestamp
@@ -200,7 +225,7 @@ def _check_timestamp(raw: str, tolerance: float | None, now: float | None) -> No
 def verify_payload(
     headers: Headers,
     body: bytes | str,
-    secret: str,
+    secret: Secret,
     *,
     tolerance: float | None = DEFAULT_TOLERANCE,
     now: float | None = None,
@@ -209,7 +234,8 @@ def verify_payload(
 
     ``headers``: any header collection (matched case-insensitively). ``body``: the raw body,
     exactly as received (str bodies are encoded as UTF-8; re-serialised JSON will not verify).
-    ``secret``: the signing secret, with or without its ``whsec_`` prefix. ``tolerance``:
+    ``secret``: the signing secret, with or without its ``whsec_`` prefix, or the object
+    ``client.webhooks.default_secret.get()`` returns. ``tolerance``:
     seconds the timestamp may be off (None disables the check). ``now``: unix time to check
     against (default ``time.time()``).
 
@@ -258,25 +284,40 @@ def verify_payload(
 def verify(
     headers: Headers,
     body: bytes | str,
-    secret: str,
+    secret: Secret,
     *,
     tolerance: float | None = DEFAULT_TOLERANCE,
     now: float | None = None,
 ) -> Prediction:
     """Verify a webhook request (see :func:`verify_payload`) and return its :class:`Prediction`.
 
+    Trainings arrive the same way (their extra fields, such as ``destination``, land in
+    ``extra``). A signed body that is not a prediction raises :class:`InvalidPayloadError`.
     The prediction is not bound to a client; bind one with ``Prediction.from_dict(payload,
     client)`` on the result of :func:`verify_payload` to ``reload`` or ``cancel`` it.
     """
+    payload = verify_payload(headers, body, secret, tolerance=tolerance, now=now)
+    return _to_prediction(payload)
+
+
+def _to_prediction(payload: dict[str, Any], client: Client | None = None) -> Prediction:
+    """The payload as a Prediction (bound to ``client`` when given)."""
+    from ._errors import InvalidResponseError
     from .types import Prediction  # imported here: types pulls in more of the package
 
-    payload = verify_payload(headers, body, secret, tolerance=tolerance, now=now)
-    return Prediction.from_dict(payload)
+    try:
+        if client is not None:
+            return client._prediction(payload)
+        return Prediction.from_dict(payload)
+    except InvalidResponseError as exc:
+        raise InvalidPayloadError(
+            f"the webhook body was signed correctly but is not a prediction: {exc}"
+        ) from exc
 
 
 def sign(
     body: bytes | str,
-    secret: str,
+    secret: Secret,
     *,
     msg_id: str | None = None,
     timestamp: int | None = None,
@@ -294,3 +335,12 @@ def sign(
         "webhook-timestamp": ts,
         "webhook-signature": "v1," + base64.b64encode(digest).decode("ascii"),
     }
+
+
+def __getattr__(name: str) -> Any:
+    # WebhookReceiver imports aiohttp.web: load it on first use so this module stays pure.
+    if name == "WebhookReceiver":
+        from ._webhook_receiver import WebhookReceiver
+
+        return WebhookReceiver
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

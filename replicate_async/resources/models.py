@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 __all__ = ["ModelPredictions", "Models", "Versions"]
 
 VISIBILITIES = ("public", "private")
+SORT_KEYS = ("latest_version_created_at", "model_created_at")
 
 
 class Versions(Namespace):
@@ -121,9 +122,26 @@ class Models(Namespace):
         owner, name = split_model(model, name)
         return Model.from_dict(await self._object(Request("GET", f"/models/{owner}/{name}")))
 
-    async def async_list(self) -> Page[Model]:
-        """The first page of public models; iterate it for all of them."""
-        return await self._page("/models", Model.from_dict)
+    async def async_list(
+        self, *, sort_by: str | None = None, sort_direction: str | None = None
+    ) -> Page[Model]:
+        """The first page of public models; iterate it for all of them.
+
+        ``sort_by``: ``"latest_version_created_at"`` (the API's default) or
+        ``"model_created_at"``; ``sort_direction``: ``"desc"`` (default) or ``"asc"``.
+        """
+        params: dict[str, str] = {}
+        if sort_by is not None:
+            if sort_by not in SORT_KEYS:
+                raise ConfigurationError(f"sort_by must be one of {SORT_KEYS}, got {sort_by!r}")
+            params["sort_by"] = sort_by
+        if sort_direction is not None:
+            if sort_direction not in ("asc", "desc"):
+                raise ConfigurationError(
+                    f"sort_direction must be 'asc' or 'desc', got {sort_direction!r}"
+                )
+            params["sort_direction"] = sort_direction
+        return await self._page("/models", Model.from_dict, params or None)
 
     async def async_create(
         self,

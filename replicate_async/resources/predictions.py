@@ -141,8 +141,9 @@ class Predictions(Namespace):
     ) -> Page[Prediction]:
         """The first page of your predictions, newest first; iterate it for all of them.
 
-        ``created_after``/``created_before`` (datetime or ISO 8601) and ``source`` (``"web"`` or
-        ``"api"``) filter the list; the filters carry over to later pages.
+        ``created_after``/``created_before`` (datetime or ISO 8601) and ``source`` (the API
+        accepts ``"web"``: predictions made on the website) filter the list; the filters carry
+        over to later pages.
         """
         params: dict[str, str] = {}
         for key, value in (("created_after", created_after), ("created_before", created_before)):

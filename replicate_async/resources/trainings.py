@@ -47,15 +47,19 @@ class Trainings(Namespace):
         model: str | Model,
         version: str | Version | None = None,
         *,
-        destination: str,
+        destination: str | Model,
         input: Mapping[str, Any] | None = None,
         webhook: str | None = None,
         webhook_events_filter: Iterable[str] | None = None,
+        file_encoding: str | None = None,
     ) -> Training:
         """Start a training of ``model`` at ``version`` that writes a new version to
         ``destination`` (``owner/name``, which must exist: else ``NotFoundError``).
 
-        ``model`` is ``"owner/name:version"``, or ``"owner/name"`` with ``version=``.
+        ``model`` is ``"owner/name:version"``, or ``"owner/name"`` with ``version=``. ``input``
+        may hold ``Path``, ``bytes`` or binary files, sent as for ``predictions.create``
+        (``file_encoding="upload"|"data_uri"`` forces how). When it succeeds,
+        ``training.new_version`` is the version it added to ``destination``.
         """
         owner, name, version_id = training_target(model, version)
         dest_owner, dest_name = split_model(destination)
@@ -65,7 +69,7 @@ class Trainings(Namespace):
             **webhook_fields(webhook, webhook_events_filter),
         }
         if body["input"]:
-            body["input"] = await self._client._prepare_input(body["input"])
+            body["input"] = await self._client._prepare_input(body["input"], file_encoding)
         request = Request(
             "POST",
             f"/models/{owner}/{name}/versions/{version_id}/trainings",

@@ -27,8 +27,12 @@ class FakeSleep:
 
 
 def make(server: Any, **kw: Any) -> tuple[Client, FakeSleep]:
+    """A client whose sleeps are recorded; the rate limiter is off so only the transport's
+    retry decisions sleep (the limiter has tests of its own)."""
     sleep = FakeSleep()
-    return Client(TOKEN, base_url=server.url, sleep=sleep, **kw), sleep
+    client = Client(TOKEN, base_url=server.url, sleep=sleep, **kw)
+    client.rate_limiter = None
+    return client, sleep
 
 
 async def test_get_retries_503_then_succeeds(scripted: Any) -> None:

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import base64
+import hmac
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from replicate_async._errors import ReplicateAsyncError
+from replicate_async._errors import ConfigurationError, ReplicateAsyncError
+from replicate_async.types import WebhookSecret
 from replicate_async.webhooks import (
     InvalidPayloadError,
     InvalidSecretError,
@@ -154,7 +158,7 @@ class Headers:
         return iter(self._pairs)
 
 
-def test_headers_in_any_case_and_any_container() -> None:
+def test_headers_in_any_case_and_any_container__peer_defect_24() -> None:
     upper = {k.upper(): v for k, v in VECTOR.items()}
     title = {k.title(): v for k, v in VECTOR.items()}
     for headers in (
@@ -168,7 +172,7 @@ def test_headers_in_any_case_and_any_container() -> None:
         assert verify_payload(headers, BODY, SECRET, tolerance=None) == {"test": 2432232314}
 
 
-def test_framework_header_objects() -> None:
+def test_framework_header_objects__peer_defect_24() -> None:
     multidict = pytest.importorskip("multidict")
     headers = multidict.CIMultiDict(VECTOR)
     assert verify_payload(headers, BODY, SECRET, tolerance=None)
@@ -252,3 +256,98 @@ def test_verify_returns_a_prediction() -> None:
     )
     with pytest.raises(InvalidSignatureError):
         verify(signed(body), body + " ", SECRET, now=NOW)
+
+
+def test_signatures_are_compared_in_constant_time__peer_defect_24(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    compared: list[tuple[bytes, bytes]] = []
+    real = hmac.compare_digest
+
+    def spy(a: bytes, b: bytes) -> bool:
+        compared.append((a, b))
+        return real(a, b)
+
+    monkeypatch.setattr(hmac, "compare_digest", spy)
+    header = f"v1,AAAA {SIGNATURE} v1,{base64.b64encode(b'x' * 32).decode()} v2,zzzz"
+    assert verify_payload({**VECTOR, "webhook-signature": header}, BODY, SECRET, tolerance=None)
+    # Every v1 entry went through compare_digest (no early exit, no ==); v2 was skipped.
+    assert len(compared) == 3
+    assert all(len(expected) == 32 for expected, _ in compared)
+
+
+class StarletteStyleHeaders:
+    """Like ``starlette.datastructures.Headers``: raw byte pairs plus a lowercase ``.items()``."""
+
+    def __init__(self, raw: list[tuple[bytes, bytes]]) -> None:
+        self.raw = raw
+
+    def items(self) -> list[tuple[str, str]]:
+        return [(k.decode("latin-1"), v.decode("latin-1")) for k, v in self.raw]
+
+
+class WerkzeugStyleHeaders:
+    """Like Flask's ``request.headers`` (``EnvironHeaders``): Title-Case names, iterable pairs."""
+
+    def __init__(self, environ: dict[str, str]) -> None:
+        self.environ = environ
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        for key, value in self.environ.items():
+            if key.startswith("HTTP_"):
+                yield key[5:].replace("_", "-").title(), value
+
+    def items(self) -> Iterator[tuple[str, str]]:
+        return iter(self)
+
+
+def test_framework_style_header_objects__peer_defect_24() -> None:
+    raw = [(k.encode(), v.encode()) for k, v in VECTOR.items()]
+    environ = {"HTTP_" + k.upper().replace("-", "_"): v for k, v in VECTOR.items()}
+    environ["CONTENT_TYPE"] = "application/json"
+    for headers in (StarletteStyleHeaders(raw), WerkzeugStyleHeaders(environ)):
+        assert verify_payload(headers, BODY, SECRET, tolerance=None) == {"test": 2432232314}
+
+
+def test_secret_object_from_default_secret_get() -> None:
+    secret = WebhookSecret(key=SECRET)
+    assert verify_payload(VECTOR, BODY, secret, tolerance=None) == {"test": 2432232314}
+    assert sign(BODY, secret, msg_id=MSG_ID, timestamp=TIMESTAMP) == VECTOR
+    assert SECRET not in repr(secret)
+    with pytest.raises(InvalidSecretError):
+        verify_payload(VECTOR, BODY, WebhookSecret(key=""), tolerance=None)
+
+
+@pytest.mark.parametrize("tolerance", [-1, float("nan")])
+def test_bad_tolerance_is_a_configuration_error(tolerance: float) -> None:
+    with pytest.raises(ConfigurationError, match="tolerance"):
+        verify_payload(signed(BODY), BODY, SECRET, tolerance=tolerance, now=NOW)
+    assert verify_payload(signed(BODY), BODY, SECRET, tolerance=0, now=NOW)
+
+
+@pytest.mark.parametrize("body", ['{"test": 1}', '{"id": "x", "created_at": "yesterday"}'])
+def test_verify_of_a_signed_body_that_is_not_a_prediction(body: str) -> None:
+    with pytest.raises(InvalidPayloadError, match="not a prediction"):
+        verify(signed(body), body, SECRET, now=NOW)
+
+
+def test_training_deliveries_parse_too() -> None:
+    training = {**PREDICTION, "destination": "me/my-lora", "output": {"version": "abc"}}
+    body = json.dumps(training)
+    prediction = verify(signed(body), body, SECRET, now=NOW)
+    assert prediction.extra["destination"] == "me/my-lora"
+    assert prediction.output == {"version": "abc"}
+
+
+def test_the_receiver_is_loaded_only_when_used() -> None:
+    code = (
+        "import sys, replicate_async.webhooks as w\n"
+        "assert 'replicate_async._webhook_receiver' not in sys.modules\n"
+        "assert w.WebhookReceiver.__name__ == 'WebhookReceiver'\n"
+        "assert 'replicate_async._webhook_receiver' in sys.modules\n"
+        "try:\n    w.nope\nexcept AttributeError:\n    pass\nelse:\n    raise SystemExit(1)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr

@@ -1,0 +1,183 @@
+"""Benchmark: client CPU per streamed event, ``client.stream`` against a naive aiohttp loop.
+
+One prediction of the emulator's language model streams 100,000 ``output`` events (the
+emulator runs in another process, tokens without delay). In the same run, for the same kind
+of prediction:
+
+* ``client.stream(...)``: create, then every ``StreamEvent`` through ``async for``;
+* a naive hand-written client: ``POST`` the create with aiohttp, ``GET`` the stream, split
+  ``resp.content.iter_any()`` chunks on ``\\n``, parse ``event:``/``id:``/``data:`` lines and
+  yield the text of each ``output`` event from an async generator: what a quick integration
+  looks like (it handles neither CR line ends, comments, multi-line data, reconnection, nor
+  errors).
+
+Only the client process's CPU time is counted (``time.process_time``); rounds alternate and
+the medians are compared.
+
+Run: ``.venv/bin/python benchmarks/bench_stream.py [--quick] [--events N] [--profile]``.
+Prints µs of CPU per event for both and the ratio (target: at most 1.5), and writes
+``benchmarks/results/stream.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results" / "stream.json"
+MODEL = "meta/meta-llama-3-8b-instruct"
+TOKEN = "r8_benchmark"
+
+
+def llm_input(events: int) -> dict[str, Any]:
+    # No stop sequences: the emulator searches them in quadratic time over 100,000 tokens.
+    return {
+        "prompt": "Tell me a long story",
+        "max_tokens": events,
+        "min_tokens": events,
+        "stop_sequences": "",
+        "seed": 7,
+    }
+
+
+async def client_round(url: str, events: int, profile: bool = False) -> tuple[float, int]:
+    """CPU seconds and event count of one ``client.stream`` prediction."""
+    from replicate_async import Client
+
+    async with Client(api_token=TOKEN, base_url=url) as client:
+        client.rate_limiter = None
+        async for _ in client.stream(MODEL, input=llm_input(3)):  # session, schema cache
+            pass
+        profiler = None
+        if profile:
+            import cProfile
+
+            profiler = cProfile.Profile()
+            profiler.enable()
+        start = time.process_time()
+        count = chars = 0
+        async for event in client.stream(MODEL, input=llm_input(events)):
+            if event.event == "output":
+                count += 1
+                chars += len(event.data)
+        spent = time.process_time() - start
+        if profiler is not None:
+            import pstats
+
+            profiler.disable()
+            sort = os.environ.get("BENCH_SORT", "tottime")
+            pstats.Stats(profiler).sort_stats(sort).print_stats(25)
+        return spent, count
+
+
+async def naive_events(session: Any, url: str, headers: dict[str, str]) -> AsyncIterator[str]:
+    """The text of each ``output`` event, the way a quick hand-written client reads SSE."""
+    async with session.get(url, headers={**headers, "Accept": "text/event-stream"}) as resp:
+        buffer = b""
+        event = b""
+        data: list[bytes] = []
+        async for chunk in resp.content.iter_any():
+            lines = (buffer + chunk).split(b"\n")
+            buffer = lines.pop()
+            for line in lines:
+                if not line:
+                    if event == b"output":
+                        yield b"\n".join(data).decode()
+                    elif event == b"done":
+                        return
+                    event, data = b"", []
+                elif line.startswith(b"data: "):
+                    data.append(line[6:])
+                elif line.startswith(b"event: "):
+                    event = line[7:]
+
+
+async def naive_round(url: str, events: int) -> tuple[float, int]:
+    """CPU seconds and event count of one prediction streamed by the naive loop."""
+    import aiohttp
+
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    create_url = f"{url}/models/{MODEL}/predictions"
+    async with aiohttp.ClientSession() as session:
+
+        async def stream(n: int) -> tuple[int, int]:
+            body = {"input": llm_input(n), "stream": True}
+            async with session.post(create_url, json=body, headers=headers) as resp:
+                prediction = json.loads(await resp.read())
+            count = chars = 0
+            async for text in naive_events(session, prediction["urls"]["stream"], headers):
+                count += 1
+                chars += len(text)
+            return count, chars
+
+        await stream(3)
+        start = time.process_time()
+        count, _ = await stream(events)
+        return time.process_time() - start, count
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    """Run the benchmark, print the figures and save them as JSON."""
+    sys.path.insert(0, str(HERE.parent))  # run as a script: make the repository importable
+    from benchmarks.bench_fanout import EmulatorProcess
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--quick", action="store_true", help="a short smoke run (CI)")
+    parser.add_argument("--profile", action="store_true", help="cProfile one client round")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.events, args.rounds = 10_000, 1
+
+    client_times: list[float] = []
+    naive_times: list[float] = []
+    with EmulatorProcess(speed=float("inf"), token_delay=0.0) as url:
+        for _ in range(args.rounds):
+            # The model may end one token short (it never ends on a paragraph break).
+            spent, naive_count = asyncio.run(naive_round(url, args.events))
+            naive_times.append(spent / naive_count)
+            spent, count = asyncio.run(client_round(url, args.events))
+            client_times.append(spent / count)
+            assert count == naive_count >= args.events - 1, (count, naive_count)
+        if args.profile:
+            asyncio.run(client_round(url, args.events, profile=True))
+
+    client_us = statistics.median(client_times) * 1e6
+    naive_us = statistics.median(naive_times) * 1e6
+    result = {
+        "events": args.events,
+        "rounds": args.rounds,
+        "client_cpu_us_per_event": round(client_us, 4),
+        "naive_aiohttp_cpu_us_per_event": round(naive_us, 4),
+        "ratio": round(client_us / naive_us, 3),
+        "target_ratio": 1.5,
+        "quick": args.quick,
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+    }
+    print(
+        f"stream, {args.events} output events in one prediction "
+        f"(median of {args.rounds} rounds, client process CPU):\n"
+        f"  replicate_async client.stream : {client_us:.3f} µs/event\n"
+        f"  naive aiohttp split loop      : {naive_us:.3f} µs/event\n"
+        f"  ratio                         : {client_us / naive_us:.2f}x (target <= 1.5x)"
+    )
+    if not args.quick:
+        RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    return result
+
+
+if __name__ == "__main__":
+    main()

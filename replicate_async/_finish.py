@@ -1,0 +1,185 @@
+"""Finishing a prediction: wait until it is terminal, raise for failures, shape the output.
+
+Shared by ``run()`` (``_run``), ``stream()`` (``_stream``, when a stream cannot go on) and
+``Prediction.async_result()``.
+
+* Only a terminal status ends a wait (PEER-DEFECTS 1; ``aborted`` included, 4). The wait listens
+  on the prediction's stream for ``done`` and then fetches the final state once, so a finished
+  prediction is noticed within milliseconds; without a stream, or when the stream keeps
+  failing, it polls with adaptive backoff (``REPLICATE_POLL_INTERVAL`` caps the delay) (3).
+* ``failed``/``canceled``/``aborted`` raise their own errors, never a silent ``None`` (6).
+* Output is shaped by the version's schema (``_schema_cache``): token streams joined into
+  ``str`` (2), ``format: uri`` values made ``FileOutput`` and nothing else (7).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import logging
+from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from ._errors import (
+    ModelError,
+    PredictionAbortedError,
+    PredictionCanceledError,
+    ReplicateError,
+    ServerError,
+    TransportError,
+)
+from ._polling import Backoff
+from ._sse import SSEDecoder
+from .types import Model, Prediction, Version
+
+if TYPE_CHECKING:
+    from ._client import Client
+
+__all__ = [
+    "NOT_CACHED",
+    "closing",
+    "file_factory",
+    "raise_for_status",
+    "shape_cached",
+    "shape_output",
+    "wait_for_terminal",
+]
+
+log = logging.getLogger("replicate_async")
+
+T = TypeVar("T")
+
+STREAM_FAILURES = 3
+"""Consecutive failed stream connections after which waiting falls back to polling."""
+
+
+def raise_for_status(prediction: Prediction) -> None:
+    """Raise the error a terminal, unsuccessful prediction stands for (PEER-DEFECTS 4, 6)."""
+    status = prediction.status
+    if status == "succeeded":
+        return
+    if status == "failed":
+        error = prediction.error
+        raise ModelError(
+            f"prediction {prediction.id} failed: {error if error else 'no error text'}"
+            " (the prediction, with its logs, is on the exception)",
+            prediction,
+        )
+    if status == "canceled":
+        raise PredictionCanceledError(f"prediction {prediction.id} was canceled", prediction)
+    if status == "aborted":
+        raise PredictionAbortedError(
+            f"prediction {prediction.id} was aborted: its deadline passed before it started",
+            prediction,
+        )
+
+
+def file_factory(client: Client, use_file_output: bool) -> Callable[[str], Any] | None:
+    """``to_file`` for ``OutputSpec.shape``: URL → ``FileOutput``, or None to keep URLs."""
+    if not use_file_output:
+        return None
+    from ._files import FileOutput
+
+    return functools.partial(FileOutput, client=client)
+
+
+NOT_CACHED: Any = object()
+"""What ``shape_cached`` returns when the version's schema has not been fetched yet."""
+
+
+def shape_cached(
+    client: Client, prediction: Prediction, *, use_file_output: bool, model: str | None = None
+) -> Any:
+    """``shape_output`` without I/O: the shaped output, or ``NOT_CACHED`` when the schema is
+    not known yet (the common case in a fan-out needs no coroutine at all)."""
+    raise_for_status(prediction)
+    spec = client._schemas.cached(prediction, model)
+    if spec is None:
+        return NOT_CACHED
+    if not spec.concatenate and not spec.has_files:
+        return prediction.output
+    return spec.shape(prediction.output, to_file=file_factory(client, use_file_output))
+
+
+async def shape_output(
+    client: Client,
+    prediction: Prediction,
+    *,
+    use_file_output: bool = True,
+    model: str | None = None,
+    hint: Model | Version | None = None,
+) -> Any:
+    """The output of a terminal prediction, shaped by its version's schema; raises for
+    failed, canceled and aborted predictions."""
+    output = shape_cached(client, prediction, use_file_output=use_file_output, model=model)
+    if output is not NOT_CACHED:
+        return output
+    spec = await client._schemas.spec_for(prediction, model=model, hint=hint)
+    return spec.shape(prediction.output, to_file=file_factory(client, use_file_output))
+
+
+async def wait_for_terminal(
+    client: Client, prediction: Prediction, *, use_stream: bool = True
+) -> Prediction:
+    """Wait until ``prediction`` is terminal and return it (updated in place).
+
+    With a stream URL: read the stream until ``done`` (reconnecting with ``Last-Event-ID``
+    when it ends early), then fetch the prediction once. Otherwise, or when the stream keeps
+    failing: poll with adaptive backoff.
+    """
+    if prediction.terminal:
+        return prediction
+    backoff = Backoff.from_env(ceiling=client.poll_interval)
+    url = prediction.urls.stream if use_stream and prediction.urls is not None else None
+    if url:
+        await _await_done(client, prediction, url, backoff)
+    while not prediction.terminal:
+        await client._sleep(backoff.next())
+        await prediction.async_reload()
+    return prediction
+
+
+async def _await_done(client: Client, prediction: Prediction, url: str, backoff: Backoff) -> None:
+    decoder = SSEDecoder()
+    failures = 0
+    while failures < STREAM_FAILURES:
+        headers = {"Last-Event-ID": decoder.last_event_id} if decoder.last_event_id else None
+        done = False
+        try:
+            done = await _read_until_done(client, url, decoder, headers)
+        except (TransportError, ReplicateError) as exc:
+            permanent = isinstance(exc, ReplicateError) and not (
+                isinstance(exc, ServerError) or exc.status == 429
+            )
+            failures = STREAM_FAILURES if permanent else failures + 1
+            log.debug("stream of %s failed (%s); %s", prediction.id, exc, "polling")
+        await prediction.async_reload()
+        if done or prediction.terminal:
+            return
+        await client._sleep(backoff.next())
+
+
+async def _read_until_done(
+    client: Client, url: str, decoder: SSEDecoder, headers: dict[str, str] | None
+) -> bool:
+    async with (
+        client._transport.stream(url, headers=headers) as body,
+        closing(body.chunks()) as chunks,
+    ):
+        async for chunk in chunks:
+            for event in decoder.feed(chunk):
+                if event.event == "done":
+                    return True
+    decoder.close()
+    return False
+
+
+@contextlib.asynccontextmanager
+async def closing(iterator: AsyncIterator[T]) -> AsyncIterator[AsyncIterator[T]]:
+    """Close an async iterator (a chunk generator) on exit, whatever ends the loop."""
+    try:
+        yield iterator
+    finally:
+        aclose = getattr(iterator, "aclose", None)
+        if aclose is not None:
+            await aclose()

@@ -1,0 +1,28 @@
+"""``client.hardware``: the hardware SKUs models and deployments run on."""
+
+from __future__ import annotations
+
+import builtins
+
+from .._errors import InvalidResponseError
+from .._sync import blocking
+from .._transport import Request
+from ..types import Hardware
+from ._base import Namespace
+
+__all__ = ["HardwareNamespace"]
+
+
+class HardwareNamespace(Namespace):
+    """``GET /hardware``."""
+
+    async def async_list(self) -> builtins.list[Hardware]:
+        """Every hardware SKU (``sku``, ``name``); the API answers a plain array, not a page."""
+        data = await self._send(Request("GET", "/hardware"))
+        if not isinstance(data, builtins.list):
+            raise InvalidResponseError(
+                f"expected a JSON array from GET /hardware, got {data!r:.200}"
+            )
+        return [Hardware.from_dict(item) for item in data]
+
+    list = blocking(async_list)
