@@ -1,0 +1,139 @@
+"""What every command shares: the global options, the client factory and the async runner."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sys
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from typing import Any, TypeVar
+
+import attrs
+import click
+from rich.console import Console
+
+from .._client import Client
+from ._errors import EXIT_INTERRUPTED, CliError, report_error
+
+__all__ = [
+    "LOCAL_EMULATOR_OPTIONS",
+    "CliState",
+    "confirm",
+    "json_option",
+    "pass_state",
+    "run_command",
+]
+
+T = TypeVar("T")
+
+LOCAL_EMULATOR_OPTIONS: dict[str, Any] = {"speed": 4.0}
+"""Options of the emulator that ``--local`` starts: realistic behaviour, four times faster."""
+
+
+@attrs.define
+class CliState:
+    """Global options, set by the group and read by every command."""
+
+    local: bool = False
+    base_url: str | None = None
+    debug: bool = False
+    emulator_options: dict[str, Any] = attrs.field(factory=lambda: dict(LOCAL_EMULATOR_OPTIONS))
+    out: Console = attrs.field(factory=lambda: Console(soft_wrap=True))
+    err: Console = attrs.field(factory=lambda: Console(stderr=True, soft_wrap=True))
+
+    @contextlib.asynccontextmanager
+    async def client(self, **kwargs: Any) -> AsyncIterator[Client]:
+        """A client for the command: the API (or ``--base-url``), or with ``--local`` an
+        emulator started for the duration of the command."""
+        if self.local:
+            from ..emulator import Emulator
+
+            with quiet_server_logs(not self.debug):
+                async with (
+                    Emulator(**self.emulator_options) as emu,
+                    emu.client(**kwargs) as client,
+                ):
+                    yield client
+        else:
+            async with Client(base_url=self.base_url, **kwargs) as client:
+                yield client
+
+    def run(self, main: Callable[[], Coroutine[Any, Any, T]], *, as_json: bool = False) -> T:
+        """Run a command's coroutine; map any error to its report and exit code."""
+        return run_command(main, as_json=as_json, console=self.err, debug=self.debug)
+
+
+def run_command(
+    main: Callable[[], Coroutine[Any, Any, T]],
+    *,
+    as_json: bool = False,
+    console: Console | None = None,
+    debug: bool = False,
+) -> T:
+    """``asyncio.run(main())`` with the CLI's error handling.
+
+    Ctrl-C cancels the command's task (so ``run()`` cancels its remote prediction) and exits
+    with 130; errors print one readable screen (or JSON) and exit with their documented code.
+    """
+    console = console or Console(stderr=True)
+    try:
+        return asyncio.run(main())
+    except (click.exceptions.Exit, click.Abort, click.ClickException):
+        raise
+    except KeyboardInterrupt:
+        console.print("[yellow]Interrupted.[/yellow]")
+        raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
+    except Exception as exc:
+        if debug:
+            console.print_exception(show_locals=False)
+        code = report_error(exc, as_json=as_json, console=console)
+        raise click.exceptions.Exit(code) from None
+
+
+pass_state = click.make_pass_decorator(CliState, ensure=True)
+
+
+def json_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """The ``--json`` flag every command has: machine-readable output on stdout."""
+    return click.option(
+        "--json", "as_json", is_flag=True, help="Print machine-readable JSON on stdout."
+    )(fn)
+
+
+SERVER_LOGGERS = ("aiohttp.server", "aiohttp.access", "aiohttp.web")
+
+
+@contextlib.contextmanager
+def quiet_server_logs(quiet: bool = True) -> Iterator[None]:
+    """Hide the embedded emulator's own server log (a client hanging up mid-stream is routine
+    for a server, not news for the user of a command); ``--debug`` shows it."""
+    loggers = [logging.getLogger(name) for name in SERVER_LOGGERS] if quiet else []
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
+
+
+def confirm(question: str, yes: bool) -> None:
+    """Ask before something destructive; ``--yes`` skips the question, and without a terminal
+    to ask on, ``--yes`` is required (a script never deletes by accident)."""
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise CliError(f"{question} Pass --yes to confirm when not running interactively.")
+    click.confirm(question, abort=True, err=True)
+
+
+def configure_logging(debug: bool) -> None:
+    """``--debug`` shows the library's debug log (retries, polling) on stderr."""
+    if debug:
+        from rich.logging import RichHandler
+
+        handler = RichHandler(console=Console(stderr=True), show_path=False)
+        logging.basicConfig(level=logging.WARNING, handlers=[handler], force=True)
+        logging.getLogger("replicate_async").setLevel(logging.DEBUG)

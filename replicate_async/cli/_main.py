@@ -1,0 +1,142 @@
+"""The ``replicate-async`` command group, its global options and lazy sub-commands.
+
+Sub-commands are imported only when used, so ``replicate-async --help`` stays fast and a
+command whose module is not installed (``batch``, ``eval``) never breaks the others.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import click
+
+from .._client import __version__
+from ._context import CliState, configure_logging
+from ._errors import CliError
+
+__all__ = ["COMMANDS", "LazyGroup", "cli", "main"]
+
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    # name: (module, attribute, one-line help shown even before the module is imported)
+    "run": ("replicate_async.cli.run", "run_command", "Run a model and print or save its output."),
+    "predictions": (
+        "replicate_async.cli.predictions",
+        "predictions_group",
+        "Get, list, cancel and watch predictions.",
+    ),
+    "models": ("replicate_async.cli.models", "models_group", "Browse and search models."),
+    "collections": (
+        "replicate_async.cli.models",
+        "collections_group",
+        "List curated collections of models.",
+    ),
+    "account": ("replicate_async.cli.account", "account_command", "Show the token's account."),
+    "hardware": ("replicate_async.cli.account", "hardware_command", "List hardware SKUs."),
+    "trainings": (
+        "replicate_async.cli.trainings",
+        "trainings_group",
+        "Create, get, list and cancel trainings.",
+    ),
+    "deployments": (
+        "replicate_async.cli.deployments",
+        "deployments_group",
+        "Create, get, list, update and delete deployments.",
+    ),
+    "files": ("replicate_async.cli.files", "files_group", "Upload, list, get and delete files."),
+    "webhooks": ("replicate_async.cli.webhooks", "webhooks_group", "Webhook signing secret."),
+    "emulator": (
+        "replicate_async.cli.emulator",
+        "emulator_command",
+        "Serve a local emulation of the Replicate API.",
+    ),
+    "batch": ("replicate_async.cli.batch", "batch_command", "Run many inputs through a model."),
+    "eval": ("replicate_async.cli.eval", "eval_command", "Run an eval config (prompts x models)."),
+    "demo": ("replicate_async.cli.demo", "demo_command", "A tour of the library in a minute."),
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose commands are imported on first use (from :data:`COMMANDS`)."""
+
+    def __init__(self, *args: Any, lazy: dict[str, tuple[str, str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = lazy
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """Every command name, registered or lazy, without importing any."""
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def _load(self, name: str) -> click.Command | None:
+        module_name, attribute, _ = self.lazy[name]
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise  # a real import error inside the module: let it show
+            return None
+        command = getattr(module, attribute, None)
+        return command if isinstance(command, click.Command) else None
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """The command, imported now; a stand-in that explains when its module is missing."""
+        command = super().get_command(ctx, cmd_name)
+        if command is not None or cmd_name not in self.lazy:
+            return command
+        loaded = self._load(cmd_name)
+        if loaded is not None:
+            return loaded
+        return _unavailable(cmd_name, self.lazy[cmd_name][2])
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """List every command with its short help, without importing any of them."""
+        rows = [(name, self.lazy[name][2]) for name in sorted(self.lazy)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+def _unavailable(name: str, summary: str) -> click.Command:
+    def callback(**_: Any) -> None:
+        raise CliError(f"'{name}' is not available in this installation.")
+
+    return click.Command(
+        name,
+        callback=callback,
+        help=f"{summary} (not available in this installation)",
+        context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+    )
+
+
+@click.group(
+    cls=LazyGroup,
+    lazy=COMMANDS,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+@click.option(
+    "--local",
+    is_flag=True,
+    help="Run the command against an embedded emulator (no token, no network).",
+)
+@click.option(
+    "--base-url",
+    envvar="REPLICATE_BASE_URL",
+    metavar="URL",
+    help="API root (default https://api.replicate.com/v1; env REPLICATE_BASE_URL).",
+)
+@click.option("--debug", is_flag=True, help="Show the library's debug log and tracebacks.")
+@click.version_option(__version__, prog_name="replicate-async")
+@click.pass_context
+def cli(ctx: click.Context, local: bool, base_url: str | None, debug: bool) -> None:
+    """replicate-async: run models on Replicate from the command line.
+
+    The token comes from REPLICATE_API_TOKEN (or REPLICATE_API_KEY, or a .env file).
+    Every command takes --json for scripts. Exit codes: 0 ok, 1 prediction failed or
+    canceled, 2 usage, 3 API error, 4 auth or configuration, 130 interrupted.
+    """
+    configure_logging(debug)
+    ctx.obj = CliState(local=local, base_url=base_url, debug=debug)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``replicate-async`` console script."""
+    cli.main(args=argv, prog_name="replicate-async")
