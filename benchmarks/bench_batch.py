@@ -24,74 +24,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import multiprocessing
-import platform
 import resource
 import sys
 import time
 from collections.abc import Iterator, Mapping
-from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).resolve().parent
-RESULTS = HERE / "results" / "batch.json"
+if __package__ in (None, ""):  # run as a script: make the repository importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks._common import TOKEN, EmulatorProcess, platform_info, save
+
 MODEL = "replicate/instant"
-TOKEN = "r8_benchmark"
 LIMIT = 6000.0  # creates per minute, on both sides
 CONCURRENCY = 32
-
-
-# -- the emulator in another process ---------------------------------------------------------
-def _serve(conn: Connection, options: dict[str, Any]) -> None:
-    from replicate_async.emulator import Emulator
-
-    async def main() -> None:
-        async with Emulator(**options) as emu:
-            conn.send(emu.url)
-            await asyncio.get_running_loop().run_in_executor(None, conn.recv)
-            conn.send(
-                {"created": emu.stats.predictions_created, "rate_limited": emu.stats.rate_limited}
-            )
-
-    asyncio.run(main())
-
-
-class EmulatorProcess:
-    """``with EmulatorProcess(**options) as emu:`` an emulator served by a child process;
-    ``emu.url``, and ``emu.stats`` once it has stopped."""
-
-    def __init__(self, **options: Any) -> None:
-        self.options = {"request_log_size": 100, **options}
-        self.url = ""
-        self.stats: dict[str, int] = {}
-        self._conn: Connection | None = None
-        self._process: Any = None
-
-    def __enter__(self) -> EmulatorProcess:
-        context = multiprocessing.get_context("spawn")
-        parent, child = context.Pipe()
-        self._process = context.Process(target=_serve, args=(child, self.options), daemon=True)
-        self._process.start()
-        self._conn = parent
-        deadline = time.monotonic() + 30
-        while not parent.poll(0.1):
-            if not self._process.is_alive() or time.monotonic() > deadline:
-                self._process.kill()
-                raise RuntimeError("the emulator process did not start")
-        self.url = str(parent.recv())
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._conn is not None:
-            self._conn.send("stop")
-            if self._conn.poll(10):
-                self.stats = self._conn.recv()
-        if self._process is not None:
-            self._process.join(10)
-            if self._process.is_alive():
-                self._process.kill()
 
 
 def emulator_options() -> dict[str, Any]:
@@ -188,8 +135,6 @@ async def naive_run(url: str, n: int) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     """Run the benchmark, print the figures and save them as JSON."""
-    if __package__ in (None, ""):  # run as a script: make the repository importable
-        sys.path.insert(0, str(HERE.parent))
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--items", type=int, default=None)
     parser.add_argument("--quick", action="store_true", help="1,500 items (about 5 s of rate)")
@@ -206,8 +151,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "create_limit_per_minute": LIMIT,
         "concurrency": CONCURRENCY,
         "batch": figures,
-        "python": platform.python_version(),
-        "machine": platform.machine(),
+        **platform_info(),
     }
     print(
         f"batch: {n} items in {figures['duration_s']} s (ideal {figures['ideal_duration_s']} s); "
@@ -225,8 +169,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             f"baseline (gather + semaphore, no limiter): {naive['duration_s']} s, "
             f"{naive['server_429s']} 429s, {naive['failed_items']} failed items"
         )
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
+    save("batch", report)
     return report
 
 

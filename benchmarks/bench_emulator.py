@@ -17,14 +17,17 @@ import argparse
 import asyncio
 import json
 import os
-import platform
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-RESULTS = Path(__file__).resolve().parent / "results" / "emulator.json"
+if __package__ in (None, ""):  # run as a script: make the repository importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks._common import platform_info, save
+
 PATH = "/models/replicate/instant/predictions"
 
 
@@ -106,8 +109,7 @@ async def bench(count: int, concurrency: int, warmup: int) -> dict[str, Any]:
         "emulator_cpu_s_per_prediction": round(cpu / count, 7),
         "emulator_cpu_utilisation": round(cpu / elapsed, 3),
         "one_core_capacity_per_second": round(count / cpu, 1) if cpu > 0 else None,
-        "python": platform.python_version(),
-        "machine": platform.machine(),
+        **platform_info(),
         "cpus": os.cpu_count(),
     }
 
@@ -126,13 +128,12 @@ def main() -> None:
         loadgen_main(args.loadgen, args.count, args.concurrency, args.warmup)
         return
     report = asyncio.run(bench(args.count, args.concurrency, args.warmup))
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
+    path = save("emulator", report)
     print(
         f"emulator: {report['predictions_per_second']:.0f} instant predictions/s "
         f"({report['count']} at concurrency {report['concurrency']}), "
         f"{report['emulator_cpu_s_per_prediction'] * 1e6:.0f} µs CPU per prediction "
-        f"(one dedicated core: {report['one_core_capacity_per_second']:.0f}/s) -> {RESULTS}"
+        f"(one dedicated core: {report['one_core_capacity_per_second']:.0f}/s) -> {path}"
     )
 
 

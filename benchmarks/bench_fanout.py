@@ -19,64 +19,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import multiprocessing
 import os
-import platform
 import statistics
 import sys
 import time
 from collections.abc import Awaitable, Callable
-from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).resolve().parent
-RESULTS = HERE / "results" / "fanout.json"
+if __package__ in (None, ""):  # run as a script: make the repository importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks._common import TOKEN, EmulatorProcess, platform_info, profiled, save
+
 MODEL = "replicate/instant"
-TOKEN = "r8_benchmark"
-
-
-# -- the emulator in another process ---------------------------------------------------------
-def _serve(conn: Connection, options: dict[str, Any]) -> None:
-    from replicate_async.emulator import Emulator
-
-    async def main() -> None:
-        async with Emulator(**options) as emu:
-            conn.send((emu.url, emu.stream_url))
-            await asyncio.get_running_loop().run_in_executor(None, conn.recv)
-
-    asyncio.run(main())
-
-
-class EmulatorProcess:
-    """``with EmulatorProcess(**options) as url:`` an emulator served by a child process."""
-
-    def __init__(self, **options: Any) -> None:
-        self.options = {"rate_limit": False, "request_log_size": 100, **options}
-        self._conn: Connection | None = None
-        self._process: Any = None
-
-    def __enter__(self) -> str:
-        context = multiprocessing.get_context("spawn")
-        parent, child = context.Pipe()
-        self._process = context.Process(target=_serve, args=(child, self.options), daemon=True)
-        self._process.start()
-        self._conn = parent
-        deadline = time.monotonic() + 30
-        while not parent.poll(0.1):
-            if not self._process.is_alive() or time.monotonic() > deadline:
-                self._process.kill()
-                raise RuntimeError("the emulator process did not start")
-        url, _ = parent.recv()
-        return str(url)
-
-    def __exit__(self, *exc: object) -> None:
-        if self._conn is not None:
-            self._conn.send("stop")
-        if self._process is not None:
-            self._process.join(10)
-            if self._process.is_alive():
-                self._process.kill()
 
 
 # -- the two loops ---------------------------------------------------------------------------
@@ -103,21 +59,10 @@ async def client_round(url: str, n: int, concurrency: int, profile: bool = False
             assert output == f"instant: {i}", output
 
         await fan_out(call, concurrency * 2, concurrency)  # connections, schema cache
-        profiler = None
-        if profile:
-            import cProfile
-
-            profiler = cProfile.Profile()
-            profiler.enable()
-        start = time.process_time()
-        await fan_out(call, n, concurrency)
-        spent = time.process_time() - start
-        if profiler is not None:
-            import pstats
-
-            profiler.disable()
-            stats = pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_SORT", "tottime"))
-            stats.print_stats(os.environ.get("BENCH_FILTER", ""), 40)
+        with profiled(profile, os.environ.get("BENCH_FILTER", ""), 40):
+            start = time.process_time()
+            await fan_out(call, n, concurrency)
+            spent = time.process_time() - start
         return spent
 
 
@@ -152,7 +97,6 @@ async def bare_round(url: str, n: int, concurrency: int) -> float:
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     """Run the benchmark, print the figures and save them as JSON."""
-    sys.path.insert(0, str(HERE.parent))  # run as a script: make the repository importable
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=100)
@@ -165,7 +109,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     client_times: list[float] = []
     bare_times: list[float] = []
-    with EmulatorProcess(speed=float("inf")) as url:
+    with EmulatorProcess(speed=float("inf"), rate_limit=False) as emu:
+        url = emu.url
         for _ in range(args.rounds):
             bare_times.append(asyncio.run(bare_round(url, args.calls, args.concurrency)))
             client_times.append(asyncio.run(client_round(url, args.calls, args.concurrency)))
@@ -183,8 +128,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "ratio": round(client_ms / bare_ms, 3),
         "target_ratio": 1.5,
         "quick": args.quick,
-        "python": platform.python_version(),
-        "machine": platform.machine(),
+        **platform_info(),
     }
     print(
         f"run() fan-out, {args.calls} calls at concurrency {args.concurrency} "
@@ -194,8 +138,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         f"  ratio                      : {client_ms / bare_ms:.2f}x (target <= 1.5x)"
     )
     if not args.quick:
-        RESULTS.parent.mkdir(parents=True, exist_ok=True)
-        RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+        save("fanout", result)
     return result
 
 

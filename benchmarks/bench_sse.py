@@ -13,16 +13,18 @@ the ratio, and writes ``benchmarks/results/sse.json``.
 from __future__ import annotations
 
 import argparse
-import json
-import platform
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+if __package__ in (None, ""):  # run as a script: make the repository importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks._common import platform_info, save
+
 CHUNK = 64 * 1024
-RESULTS = Path(__file__).resolve().parent / "results" / "sse.json"
 TOKENS = [
     " the",
     " quick",
@@ -49,14 +51,15 @@ def make_stream(n_events: int) -> bytes:
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     """Run the benchmark, print the figures and save them as JSON."""
-    if __package__ in (None, ""):  # run as a script: make the repository importable
-        sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from replicate_async._sse import ServerSentEvent, SSEDecoder
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--quick", action="store_true", help="10,000 events, 3 rounds")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.events, args.repeat = min(args.events, 10_000), min(args.repeat, 3)
 
     buf = make_stream(args.events)
     chunks = [buf[i : i + CHUNK] for i in range(0, len(buf), CHUNK)]
@@ -121,8 +124,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "ratio": round(dec_us / naive_us, 3),
         "naive_tuples_us_per_event": round(tuple_us, 4),
         "ratio_vs_naive_tuples": round(dec_us / tuple_us, 3),
-        "python": platform.python_version(),
-        "machine": platform.machine(),
+        **platform_info(),
     }
     print(
         f"events:                 {expected} ({len(buf) / 1e6:.1f} MB, {CHUNK // 1024} KiB chunks)"
@@ -130,9 +132,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     print(f"SSEDecoder:             {dec_us:.3f} µs/event")
     print(f"naive split loop:       {naive_us:.3f} µs/event   ratio {dec_us / naive_us:.2f}x")
     print(f"naive loop, tuples:     {tuple_us:.3f} µs/event   ratio {dec_us / tuple_us:.2f}x")
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"saved {RESULTS}")
+    print(f"saved {save('sse', result)}")
     return result
 
 

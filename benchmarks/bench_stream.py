@@ -24,8 +24,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import platform
 import statistics
 import sys
 import time
@@ -33,10 +31,12 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).resolve().parent
-RESULTS = HERE / "results" / "stream.json"
+if __package__ in (None, ""):  # run as a script: make the repository importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks._common import TOKEN, EmulatorProcess, platform_info, profiled, save
+
 MODEL = "meta/meta-llama-3-8b-instruct"
-TOKEN = "r8_benchmark"
 
 
 def llm_input(events: int) -> dict[str, Any]:
@@ -58,25 +58,14 @@ async def client_round(url: str, events: int, profile: bool = False) -> tuple[fl
         client.rate_limiter = None
         async for _ in client.stream(MODEL, input=llm_input(3)):  # session, schema cache
             pass
-        profiler = None
-        if profile:
-            import cProfile
-
-            profiler = cProfile.Profile()
-            profiler.enable()
-        start = time.process_time()
-        count = chars = 0
-        async for event in client.stream(MODEL, input=llm_input(events)):
-            if event.event == "output":
-                count += 1
-                chars += len(event.data)
-        spent = time.process_time() - start
-        if profiler is not None:
-            import pstats
-
-            profiler.disable()
-            sort = os.environ.get("BENCH_SORT", "tottime")
-            pstats.Stats(profiler).sort_stats(sort).print_stats(25)
+        with profiled(profile, 25):
+            start = time.process_time()
+            count = chars = 0
+            async for event in client.stream(MODEL, input=llm_input(events)):
+                if event.event == "output":
+                    count += 1
+                    chars += len(event.data)
+            spent = time.process_time() - start
         return spent, count
 
 
@@ -128,9 +117,6 @@ async def naive_round(url: str, events: int) -> tuple[float, int]:
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     """Run the benchmark, print the figures and save them as JSON."""
-    sys.path.insert(0, str(HERE.parent))  # run as a script: make the repository importable
-    from benchmarks.bench_fanout import EmulatorProcess
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=5)
@@ -142,7 +128,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     client_times: list[float] = []
     naive_times: list[float] = []
-    with EmulatorProcess(speed=float("inf"), token_delay=0.0) as url:
+    with EmulatorProcess(speed=float("inf"), token_delay=0.0, rate_limit=False) as emu:
+        url = emu.url
         for _ in range(args.rounds):
             # The model may end one token short (it never ends on a paragraph break).
             spent, naive_count = asyncio.run(naive_round(url, args.events))
@@ -163,8 +150,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "ratio": round(client_us / naive_us, 3),
         "target_ratio": 1.5,
         "quick": args.quick,
-        "python": platform.python_version(),
-        "machine": platform.machine(),
+        **platform_info(),
     }
     print(
         f"stream, {args.events} output events in one prediction "
@@ -174,8 +160,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         f"  ratio                         : {client_us / naive_us:.2f}x (target <= 1.5x)"
     )
     if not args.quick:
-        RESULTS.parent.mkdir(parents=True, exist_ok=True)
-        RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+        save("stream", result)
     return result
 
 

@@ -23,15 +23,8 @@ from ._errors import (
     PredictionError,
     RunTimeoutError,
 )
-from ._run import (
-    CANCEL_TIMEOUT,
-    RunOptions,
-    cancel_remote,
-    resolve_target,
-    run_prediction,
-    shape_output,
-    wait_for_terminal,
-)
+from ._finish import CANCEL_TIMEOUT, cancel_remote, give_up, shape_output, wait_for_terminal
+from ._run import RunOptions, resolve_target, run_prediction
 from .types import Model, Prediction, Version
 
 if TYPE_CHECKING:
@@ -312,6 +305,9 @@ class Engine:
         except asyncio.CancelledError:
             if self.options.cancel_on_exit and not prediction.terminal:
                 await cancel_remote(prediction)
+            raise
+        except Exception as exc:  # as in run(): a failed wait does not leave it running
+            await give_up(prediction, exc, cancel=self.options.cancel_on_exit)
             raise
         output = await shape_output(
             self.client,

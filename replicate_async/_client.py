@@ -132,18 +132,6 @@ class Client:
             self._transport.trust_stream_url(prediction.urls.stream)
         return prediction
 
-    async def _prepare_input(
-        self, input: dict[str, Any], file_encoding: str | None = None
-    ) -> dict[str, Any]:
-        """Replace file-like values in ``input`` (paths, bytes, binary files) by URLs.
-
-        ``file_encoding``: ``"upload"`` (Files API), ``"data_uri"`` (inline), or ``None`` for the
-        automatic choice (small files inline, larger ones uploaded).
-        """
-        from ._file_input import prepare_input
-
-        return await prepare_input(self, input, file_encoding)
-
     # -- run and stream ------------------------------------------------------------------
     async def run(
         self,
@@ -298,7 +286,15 @@ class Client:
 
     # -- lifecycle -----------------------------------------------------------------------
     async def aclose(self) -> None:
-        """Close every HTTP session this client opened (idempotent)."""
+        """Close every HTTP session this client opened (idempotent).
+
+        Cancels of remote predictions still on their way (a cancelled ``run``) are waited for
+        first, up to 10 s, so they go out before the session closes.
+        """
+        if not self._transport.closed:
+            from ._finish import drain
+
+            await drain()
         await self._transport.aclose()
 
     def close(self) -> None:

@@ -5,7 +5,8 @@ them all before any request (a missing path or a text-mode file is a :class:`Fil
 then sends each one as a ``data:`` URI (small files) or uploads it through the Files API and
 uses its ``urls.get`` (API-FACTS, "Files"). Uploads run concurrently, a few at a time, with the
 client's timeouts (PEER-DEFECTS 25). If one fails, the uploads already done for that call are
-deleted and the error names the input that failed.
+deleted and the error names the input that failed. A caller that may still fail after the
+uploads (the create itself) passes ``uploaded=`` and deletes them with :func:`delete_uploads`.
 
 Strings are never paths: ``"photo.png"`` is sent as the string it is.
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
+import math
 import os
 import stat
 from collections.abc import Mapping
@@ -37,6 +39,7 @@ __all__ = [
     "FileInputError",
     "FileSource",
     "SourceValue",
+    "delete_uploads",
     "file_source",
     "prepare_input",
 ]
@@ -172,18 +175,31 @@ def _label(parent: str, key: str | int) -> str:
     return f"{parent}[{key!r}]"
 
 
-_PLAIN = frozenset({str, int, float, bool})
+_PLAIN = frozenset({str, int, bool})  # floats are plain when finite (JSON has no NaN)
+
+
+def _plain(value: Any) -> bool:
+    cls = value.__class__
+    return value is None or cls in _PLAIN or (cls is float and math.isfinite(value))
 
 
 def _collect(value: Any, where: str, found: dict[int, tuple[str, Any]], depth: int) -> bool:
-    """Record file values (by identity) under their first location; whether any exist."""
+    """Record file values (by identity) under their first location; whether any exist.
+
+    Anything that is neither JSON nor a file is refused here, naming where it is, instead of
+    failing inside the request as a bare ``TypeError`` from the JSON encoder."""
     if depth > _MAX_DEPTH:
         raise ConfigurationError(f"{where}: input nested more than {_MAX_DEPTH} levels deep")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigurationError(f"{where}: {value!r} cannot be sent; JSON has no NaN or infinity")
     if isinstance(value, str | int | float | bool) or value is None:
         return False
     if _is_passthrough(value):
         return True
     if isinstance(value, Mapping):
+        keys = [k for k in value if not isinstance(k, str | int | float | bool) and k is not None]
+        if keys:
+            raise ConfigurationError(f"{where}: object keys must be strings, got {keys[0]!r}")
         hits = [_collect(v, _label(where, k), found, depth + 1) for k, v in value.items()]
         return any(hits)
     if isinstance(value, list | tuple):
@@ -192,7 +208,11 @@ def _collect(value: Any, where: str, found: dict[int, tuple[str, Any]], depth: i
     if isinstance(value, os.PathLike | bytes | bytearray | memoryview) or is_file_object(value):
         found.setdefault(id(value), (where, value))
         return True
-    return False
+    raise ConfigurationError(
+        f"{where}: a value of type {type(value).__name__} cannot be sent as JSON; pass a str, "
+        "number, bool, None, list or dict (a datetime as its isoformat(), an array as tolist()), "
+        "or a file (a path, bytes or a binary file object)"
+    )
 
 
 def _is_passthrough(value: Any) -> bool:
@@ -231,19 +251,21 @@ async def prepare_input(
     *,
     data_uri_max_size: int = DATA_URI_MAX_SIZE,
     concurrency: int = UPLOAD_CONCURRENCY,
+    uploaded: list[File] | None = None,
 ) -> dict[str, Any]:
     """``input`` with every file value replaced by a URL the API accepts.
 
     ``file_encoding``: ``"upload"`` (Files API, ``urls.get``), ``"data_uri"`` (inline), or
     ``None``: inline up to ``data_uri_max_size`` bytes, uploaded above (or when the size is
     unknown). ``FileOutput`` and ``File`` values become their URL. Returns ``input`` itself when
-    it holds no file value; never modifies it.
+    it holds no file value; never modifies it. ``uploaded`` (a list) receives the files this
+    call uploaded, for the caller to delete if what they were for fails.
     """
     if file_encoding not in (None, "upload", "data_uri"):
         raise ConfigurationError(
             f"file_encoding must be 'upload', 'data_uri' or None (automatic), got {file_encoding!r}"
         )
-    if all(v is None or v.__class__ in _PLAIN for v in input.values()):
+    if all(_plain(v) for v in input.values()):
         return input  # the common case, checked without building labels (a fan-out's hot path)
     found: dict[int, tuple[str, Any]] = {}
     if not _collect(input, "input", found, 0):
@@ -266,12 +288,15 @@ async def prepare_input(
         else:
             uploads.append((key, where, source))
     if uploads:
-        urls.update(await _upload_all(client, uploads, max(1, concurrency)))
+        urls.update(await _upload_all(client, uploads, max(1, concurrency), uploaded))
     return {k: _replace(v, urls) for k, v in input.items()}
 
 
 async def _upload_all(
-    client: Client, uploads: list[tuple[int, str, FileSource]], concurrency: int
+    client: Client,
+    uploads: list[tuple[int, str, FileSource]],
+    concurrency: int,
+    uploaded: list[File] | None,
 ) -> dict[int, str]:
     """Upload concurrently, ``concurrency`` at a time. After a failure no new upload starts;
     those in flight finish (so none is left unaccounted for), then every file this call
@@ -312,19 +337,21 @@ async def _upload_all(
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        await _delete_quietly(client, done)
+        await delete_uploads(client, done)
         raise
     if failed:
-        await _delete_quietly(client, done)
+        await delete_uploads(client, done)
         raise failed[0]
     for result in results:
         if isinstance(result, BaseException):  # not one of ours (say, a bug): surface it
-            await _delete_quietly(client, done)
+            await delete_uploads(client, done)
             raise result
+    if uploaded is not None:
+        uploaded.extend(done)
     return {key: str(url) for (key, _, _), url in zip(uploads, results, strict=True)}
 
 
-async def _delete_quietly(client: Client, files: list[File]) -> None:
+async def delete_uploads(client: Client, files: list[File]) -> None:
     """Best-effort cleanup of a half-done call's uploads (they would expire in 24 h anyway)."""
 
     async def delete(file: File) -> None:

@@ -57,8 +57,24 @@ class FileOutput:
 
     def __init__(self, url: str, client: Client) -> None:
         self.url: str = url
-        self._client = client
+        self._client: Client | None = client
         self._response_type: str | None = None
+
+    # A pickle holds the URL only, never the client (it holds the API token): an unpickled
+    # file is read again once bound, ``FileOutput(f.url, client)``. Copies keep the client.
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_unbound, (self.url,))
+
+    def __copy__(self) -> FileOutput:
+        return self._copy()
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> FileOutput:
+        return self._copy()
+
+    def _copy(self) -> FileOutput:
+        twin = FileOutput.__new__(FileOutput)
+        twin.url, twin._client, twin._response_type = self.url, self._client, self._response_type
+        return twin
 
     # -- what it is, without the network -------------------------------------------------
     def __str__(self) -> str:
@@ -109,6 +125,11 @@ class FileOutput:
         if not self.url.lower().startswith(("https://", "http://")):
             raise InvalidResponseError(
                 f"cannot download {self.url[:80]!r}: only http(s) URLs and data: URIs are files"
+            )
+        if self._client is None:
+            raise ConfigurationError(
+                f"this FileOutput ({self.url[:80]}) was unpickled without a client; read it "
+                "through one: FileOutput(file.url, client)"
             )
         async with self._client._transport.download(self.url) as stream:
             header = stream.headers.get("Content-Type")
@@ -229,6 +250,13 @@ def _check_destination(path: Path) -> bool:
 def _temporary_beside(target: Path) -> tuple[str, BinaryIO]:
     fd, name = tempfile.mkstemp(prefix=f".{target.name[:50]}.", suffix=".part", dir=target.parent)
     return name, os.fdopen(fd, "wb")
+
+
+def _unbound(url: str) -> FileOutput:
+    """A ``FileOutput`` of ``url`` without a client (what unpickling gives)."""
+    file = FileOutput.__new__(FileOutput)
+    file.url, file._client, file._response_type = url, None, None
+    return file
 
 
 async def _once(data: bytes) -> AsyncIterator[bytes]:

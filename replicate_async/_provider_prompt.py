@@ -18,6 +18,7 @@ from typing import Any
 import attrs
 
 from ._errors import ReplicateAsyncError
+from ._llama_guard import LLAMA_GUARD_CATEGORIES
 
 __all__ = [
     "LLAMA_GUARD_CATEGORIES",
@@ -34,25 +35,6 @@ __all__ = [
 ]
 
 ChatMessage = Mapping[str, str]
-
-# The hazard taxonomy of Llama Guard 3 (MLCommons); Llama Guard 2 used S1–S11 with a
-# different order, so codes are reported as the model printed them and named when known.
-LLAMA_GUARD_CATEGORIES: dict[str, str] = {
-    "S1": "Violent Crimes",
-    "S2": "Non-Violent Crimes",
-    "S3": "Sex-Related Crimes",
-    "S4": "Child Sexual Exploitation",
-    "S5": "Defamation",
-    "S6": "Specialized Advice",
-    "S7": "Privacy",
-    "S8": "Intellectual Property",
-    "S9": "Indiscriminate Weapons",
-    "S10": "Hate",
-    "S11": "Suicide & Self-Harm",
-    "S12": "Sexual Content",
-    "S13": "Elections",
-    "S14": "Code Interpreter Abuse",
-}
 
 
 def as_chat(prompt: str | Sequence[ChatMessage]) -> list[dict[str, str]] | None:
@@ -83,6 +65,16 @@ def as_chat(prompt: str | Sequence[ChatMessage]) -> list[dict[str, str]] | None:
     return messages
 
 
+def _chat_or_text(prompt: str | Sequence[ChatMessage]) -> list[dict[str, str]] | str:
+    """The messages of a chat prompt, else the plain text (a ``TypeError`` for anything else)."""
+    messages = as_chat(prompt)
+    if messages is not None:
+        return messages
+    if not isinstance(prompt, str):
+        raise TypeError("prompt must be a str or a list of {'role', 'content'} messages")
+    return prompt
+
+
 def _flatten(messages: Sequence[Mapping[str, str]]) -> str:
     if len(messages) == 1:
         return messages[0]["content"]
@@ -99,11 +91,9 @@ def text_input(
     prompt with system messages, their text as ``system_prompt`` (it beats the config's: the
     prompt is the more specific of the two)."""
     result = dict(params)
-    messages = as_chat(prompt)
-    if messages is None:
-        if not isinstance(prompt, str):
-            raise TypeError("prompt must be a str or a list of {'role', 'content'} messages")
-        text = prompt
+    messages = _chat_or_text(prompt)
+    if isinstance(messages, str):  # plain text
+        text = messages
     else:
         system = [m["content"] for m in messages if m["role"] == "system"]
         if system:
@@ -124,11 +114,9 @@ def moderation_input(
     given, ``assistant`` (the reply to classify). A chat prompt supplies both: its user turns
     become ``prompt``, a final assistant message becomes ``assistant``."""
     result = dict(params)
-    messages = as_chat(prompt)
-    if messages is None:
-        if not isinstance(prompt, str):
-            raise TypeError("prompt must be a str or a list of {'role', 'content'} messages")
-        text = prompt
+    messages = _chat_or_text(prompt)
+    if isinstance(messages, str):  # plain text
+        text = messages
     else:
         if assistant is None and messages[-1]["role"] == "assistant":
             assistant = messages[-1]["content"]
@@ -219,6 +207,8 @@ def parse_moderation(output: Any) -> ModerationResult:
     if verdict.split()[:1] == ["unsafe"]:
         rest = " ".join([lines[0][len("unsafe") :], *lines[1:]])
         codes = [c.upper() for c in rest.replace(",", " ").split()]
+        # Llama Guard 2 used S1–S11 in another order than Llama Guard 3's taxonomy: codes are
+        # reported as the model printed them, and named when known.
         flags = tuple(ModerationFlag(c, LLAMA_GUARD_CATEGORIES.get(c)) for c in codes)
         return ModerationResult(True, flags, output)
     raise ModerationOutputError(

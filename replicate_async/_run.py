@@ -10,7 +10,12 @@ The steps, and the defects each one rules out (``PEER-DEFECTS.md``):
    (4), through the prediction's stream or by polling with adaptive backoff (3).
 3. **Bound it.** ``timeout=`` bounds the whole call; when it expires, or when the awaiting task
    is cancelled, the remote prediction is canceled too (``cancel_on_exit``), with a shielded,
-   bounded cancel request (3, 30). ``cancel_after=`` sets the server-side deadline.
+   bounded cancel request (3, 30) that survives the end of ``asyncio.run`` (``_finish``,
+   "Abandoning"). A create still on its way is waited for (it answers at once outside sync
+   mode) so that what it made is canceled before the call returns. A step after the create
+   that fails (a network error while waiting, say) cancels the prediction too, and the error
+   says which prediction it was. ``cancel_after=`` sets the server-side deadline.
+   Files uploaded for a create that fails are deleted.
 4. **Shape** (``_finish``) by the version's schema (cached per client): token streams are
    joined into ``str`` (2), ``format: uri`` values become ``FileOutput`` and nothing else does,
    unless ``use_file_output=False`` (7). ``failed``/``canceled``/``aborted`` raise their own
@@ -20,7 +25,6 @@ The steps, and the defects each one rules out (``PEER-DEFECTS.md``):
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -30,20 +34,34 @@ import attrs
 from ._errors import (
     ConfigurationError,
     NotFoundError,
-    ReplicateAsyncError,
     ReplicateError,
     RunTimeoutError,
+    ServerError,
     UnprocessableEntityError,
 )
-from ._finish import NOT_CACHED, raise_for_status, shape_cached, shape_output, wait_for_terminal
+from ._file_input import delete_uploads, prepare_input
+from ._finish import (
+    CANCEL_TIMEOUT,
+    NOT_CACHED,
+    abandon_create,
+    cancel_remote,
+    cancel_when_created,
+    give_up,
+    raise_for_status,
+    shape_cached,
+    shape_output,
+    wait_for_terminal,
+)
 from ._refs import parse_deployment, parse_ref
-from ._request import MAX_WAIT, cancel_after_header, prefer_header, validate_webhook
+from ._request import MAX_WAIT, cancel_after_header, check_input, prefer_header, validate_webhook
 from .types import Model, Prediction, Version
 
 if TYPE_CHECKING:
     from ._client import Client
+    from .types import File
 
 __all__ = [
+    "CANCEL_TIMEOUT",
     "RunOptions",
     "Target",
     "cancel_remote",
@@ -56,17 +74,10 @@ __all__ = [
     "wait_for_terminal",
 ]
 
-log = logging.getLogger("replicate_async")
-
 Ref = str | Model | Version | None
 
-CANCEL_TIMEOUT = 10.0
-"""Seconds a cancel request may take when a run is abandoned (it is shielded, so bounded)."""
 CREATE_GRACE = 5.0
-"""Seconds a timed-out run waits for an in-flight create to learn the id it must cancel."""
-
-# Cancel requests and late cleanups that outlive the task that started them.
-_BACKGROUND: set[asyncio.Task[Any]] = set()
+"""Seconds an abandoned run waits for an in-flight create to learn the id it must cancel."""
 
 
 def _events_tuple(value: Iterable[str] | None) -> tuple[str, ...] | None:
@@ -199,20 +210,43 @@ async def create_prediction(
         known = cache.latest(target.model)
         if known is not None:
             target = _pinned(target, target.model, known)
+    # File inputs are sent once, before the first create (a second one reuses their URLs),
+    # and deleted when the create fails: always when the API refused it (4xx: nothing was
+    # created); after an error that leaves it unknown (5xx, a lost connection, cancellation)
+    # only when the run cancels what it abandons, since a prediction may need them.
+    uploaded: list[File] = []
+    input = await prepare_input(
+        client, check_input(input), options.file_encoding, uploaded=uploaded
+    )
+    try:
+        return await _create_or_pin(client, target, input, options, wait, stream)
+    except BaseException as exc:
+        refused = isinstance(exc, ReplicateError) and not isinstance(exc, ServerError)
+        if uploaded and (refused or options.cancel_on_exit):
+            await delete_uploads(client, uploaded)
+        raise
+
+
+async def _create_or_pin(
+    client: Client,
+    target: Target,
+    input: dict[str, Any],
+    options: RunOptions,
+    wait: bool | int | None,
+    stream: bool | None,
+) -> tuple[Prediction, Target]:
     try:
         return await _create(client, target, input, options, wait, stream), target
     except (NotFoundError, UnprocessableEntityError) as exc:
         if "model" not in target.create or target.model is None or exc.invalid_fields:
             raise
         try:
-            model = await client.models.async_get(target.model)
+            latest = await client._schemas.lookup_latest(target.model)
         except ReplicateError:
             raise exc from None
-        latest = model.latest_version
-        if latest is None or not latest.id or latest.id == "hidden":
+        if latest is None:
             raise
-        cache.remember_latest(target.model, latest)
-        target = _pinned(target, model.id, latest)
+        target = _pinned(target, target.model, latest)
         return await _create(client, target, input, options, wait, stream), target
 
 
@@ -280,17 +314,19 @@ class _Run:
 
     async def abandon(self) -> None:
         """The run was cancelled or timed out: cancel the remote prediction if asked to."""
+        if not self.options.cancel_on_exit:
+            return
         task = self.create_task
         if self.prediction is None and task is not None:
-            if not task.done() and self.timed_out:
-                await asyncio.wait({task}, timeout=CREATE_GRACE)
-            if not task.done():
-                cancel_when_created(task)  # cancelled task: clean up later
-                return
-            if task.cancelled() or task.exception() is not None:
-                return
+            # Outside sync mode the create answers at once, and a timed-out run capped its
+            # sync wait to the timeout: wait for the answer, so that what it made is canceled
+            # before this call returns (a background task may not outlive the event loop).
+            quick = self.timed_out or self.options.sync_wait() is None
+            grace = CREATE_GRACE if quick else 0.0
+            self.canceled = await abandon_create(task, self.target.shown, grace)
+            return
         prediction = self.prediction
-        if prediction is None or prediction.terminal or not self.options.cancel_on_exit:
+        if prediction is None or prediction.terminal:
             return
         self.canceled = await cancel_remote(prediction)
 
@@ -366,49 +402,10 @@ async def run_prediction(
                 uncancel()
             raise run.timeout_error() from None
         raise
+    except Exception as exc:  # a step after the create failed: do not leave it running
+        await give_up(run.prediction, exc, cancel=options.cancel_on_exit)
+        raise
     finally:
         if timer is not None:
             timer.cancel()
     return prediction, output
-
-
-async def cancel_remote(prediction: Prediction) -> bool:
-    """Cancel ``prediction`` on the server: shielded from the caller's cancellation and bounded
-    by ``CANCEL_TIMEOUT``. Returns whether the cancel request succeeded."""
-    task = _spawn(_cancel_quietly(prediction))
-    try:
-        return await asyncio.shield(task)
-    except asyncio.CancelledError:
-        return False  # cancelled again while cancelling: the request carries on by itself
-
-
-async def _cancel_quietly(prediction: Prediction) -> bool:
-    try:
-        await asyncio.wait_for(prediction.async_cancel(), CANCEL_TIMEOUT)
-    except (ReplicateAsyncError, asyncio.TimeoutError) as exc:
-        log.warning("could not cancel prediction %s: %s", prediction.id, exc)
-        return False
-    return True
-
-
-def cancel_when_created(task: asyncio.Task[Any]) -> None:
-    """In the background: wait for an abandoned create (its result a ``Prediction`` or a tuple
-    starting with one) and cancel the prediction it made."""
-    _spawn(_cancel_when_created(task))
-
-
-async def _cancel_when_created(task: asyncio.Task[Any]) -> None:
-    try:
-        result = await asyncio.wait_for(task, MAX_WAIT + 30)
-    except (Exception, asyncio.CancelledError):
-        return  # nothing was created, or nothing can be learnt: nothing to cancel
-    prediction = result[0] if isinstance(result, tuple) else result
-    if isinstance(prediction, Prediction) and not prediction.terminal:
-        await _cancel_quietly(prediction)
-
-
-def _spawn(coro: Any) -> asyncio.Task[Any]:
-    task: asyncio.Task[Any] = asyncio.get_running_loop().create_task(coro)
-    _BACKGROUND.add(task)
-    task.add_done_callback(_BACKGROUND.discard)
-    return task

@@ -60,6 +60,9 @@ class SchemaCache:
         self._pending: dict[tuple[asyncio.AbstractEventLoop, str], asyncio.Task[OutputSpec]] = {}
         # Latest versions of models run by name that the models endpoint does not serve.
         self._latest: dict[str, tuple[float, Version]] = {}
+        self._latest_pending: dict[
+            tuple[asyncio.AbstractEventLoop, str], asyncio.Task[Version | None]
+        ] = {}
 
     def latest(self, model: str) -> Version | None:
         """The latest version of a non-official ``model`` found within ``LATEST_TTL``."""
@@ -67,6 +70,33 @@ class SchemaCache:
         if entry is None or time.monotonic() - entry[0] > LATEST_TTL:
             return None
         return entry[1]
+
+    async def lookup_latest(self, model: str) -> Version | None:
+        """The latest version of ``model`` (``owner/name``), remembered for ``LATEST_TTL``.
+
+        Concurrent callers share one ``GET /models/{owner}/{name}`` (the first wave of a
+        fan-out over a model that is not official makes one lookup, not one per run). ``None``
+        when the model has no usable latest version; API errors propagate to every caller.
+        """
+        known = self.latest(model)
+        if known is not None:
+            return known
+        loop = asyncio.get_running_loop()
+        key = (loop, model)
+        task = self._latest_pending.get(key)
+        if task is None:
+            task = loop.create_task(self._fetch_latest(model))
+            self._latest_pending[key] = task
+            task.add_done_callback(lambda _: self._latest_pending.pop(key, None))
+        return await asyncio.shield(task)
+
+    async def _fetch_latest(self, model: str) -> Version | None:
+        found = await self._client.models.async_get(model)
+        latest = found.latest_version
+        if latest is None or not latest.id or latest.id == "hidden":
+            return None
+        self.remember_latest(model, latest)
+        return latest
 
     def remember_latest(self, model: str, version: Version) -> None:
         """Remember the latest version of a model run by name (see ``create_prediction``)."""

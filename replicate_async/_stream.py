@@ -17,7 +17,8 @@ Events on ``urls.stream`` (API-FACTS, "Streaming"): ``output`` (text, one chunk 
 * bytes go through the incremental decoder, never through line reading, so ``data:`` lines of
   many megabytes work (13); the stream uses the client it was called on (14);
 * leaving the loop early (``break``, ``aclose()``) closes the connection and, for streams that
-  ``client.stream`` started, cancels the remote prediction (``cancel_on_exit``);
+  ``client.stream`` started, cancels the remote prediction (``cancel_on_exit``); so does an
+  error after the create, which then names the prediction;
 * the token is sent to the stream host only because the API named it in ``urls.stream``
   (``Transport.trust_stream_url``, PEER-DEFECTS 22).
 """
@@ -42,17 +43,18 @@ from ._errors import (
     ServerError,
     TransportError,
 )
-from ._finish import closing, file_factory, raise_for_status, wait_for_terminal
+from ._finish import (
+    abandon_create,
+    cancel_remote,
+    closing,
+    file_factory,
+    give_up,
+    raise_for_status,
+    wait_for_terminal,
+)
 from ._output import OutputSpec
 from ._polling import Backoff
-from ._run import (
-    RunOptions,
-    Target,
-    cancel_remote,
-    cancel_when_created,
-    create_prediction,
-    resolve_target,
-)
+from ._run import CREATE_GRACE, RunOptions, Target, create_prediction, resolve_target
 from ._sse import ServerSentEvent, SSEDecoder
 from .types import Model, Prediction, Version
 
@@ -126,12 +128,13 @@ def stream_run(
         coro = create_prediction(client, target, input, options, wait=None, stream=True)
         if not options.cancel_on_exit:
             return await coro
-        # As in run(): a consumer that gives up mid-create still cancels what it created.
+        # As in run(): a consumer that gives up mid-create still cancels what it created (the
+        # create answers at once: it is waited for, briefly).
         task = asyncio.get_running_loop().create_task(coro)
         try:
             return await asyncio.shield(task)
         except asyncio.CancelledError:
-            cancel_when_created(task)
+            await abandon_create(task, target.shown, CREATE_GRACE)
             raise
 
     return _events(
@@ -240,6 +243,11 @@ async def _events(
             yield event
         ended = True
         raise_for_status(prediction)
+    except Exception as exc:
+        if not ended and create is not None:  # as in run(): cancel it and say so in the error
+            ended = True
+            await give_up(prediction, exc, cancel=cancel_on_exit)
+        raise
     finally:
         if not ended and cancel_on_exit and prediction is not None and not prediction.terminal:
             await cancel_remote(prediction)

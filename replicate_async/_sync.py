@@ -80,11 +80,27 @@ def in_bridge_thread() -> bool:
     return bridge is not None and threading.current_thread() is bridge.thread
 
 
+CLEANUP_TIMEOUT = 30.0
+"""Seconds an interrupted blocking call waits for its coroutine to clean up (cancel requests)."""
+
+
+async def _signalling(
+    coro: Coroutine[Any, Any, T], started: threading.Event, ended: threading.Event
+) -> T:
+    started.set()
+    try:
+        return await coro
+    finally:
+        ended.set()
+
+
 def run_blocking(coro: Coroutine[Any, Any, T]) -> T:
     """Run ``coro`` on the bridge loop and wait for its result in the calling thread.
 
-    Interrupting the wait (Ctrl-C) cancels the coroutine, so the work it started is cleaned up
-    (``run`` cancels its remote prediction) before the interrupt propagates.
+    Interrupting the wait (Ctrl-C) cancels the coroutine and waits (up to ``CLEANUP_TIMEOUT``,
+    or until a second Ctrl-C) until it has cleaned up, so the work it started is undone (``run``
+    cancels its remote prediction) before the interrupt propagates: the bridge is a daemon
+    thread, and an interpreter that exits takes it down wherever it is.
     """
     if in_bridge_thread():
         coro.close()
@@ -93,16 +109,17 @@ def run_blocking(coro: Coroutine[Any, Any, T]) -> T:
             "use the async_… / await form inside coroutines"
         )
     loop = get_bridge_loop()
-    future = asyncio.run_coroutine_threadsafe(coro, loop)
+    started, ended = threading.Event(), threading.Event()
+    future = asyncio.run_coroutine_threadsafe(_signalling(coro, started, ended), loop)
     try:
         return future.result()
     except BaseException:
         if not future.done():
+            # A concurrent future is marked cancelled at once, whatever its task still does:
+            # wait for the coroutine itself to end (unless it never started: nothing to undo).
             future.cancel()
-            try:
-                future.result(timeout=10)
-            except BaseException:
-                pass
+            if started.is_set():
+                ended.wait(CLEANUP_TIMEOUT)
         raise
 
 

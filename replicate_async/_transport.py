@@ -408,46 +408,54 @@ class Transport:
         returned. A non-2xx status raises the matching error.
         """
         target = self.resolve(url)
-        shown = str(target.with_query(None))
         sent = self._headers(
             target,
             {"Accept": "text/event-stream", "Cache-Control": "no-store", **(headers or {})},
         )
-        t = self.timeouts
-        timeout = aiohttp.ClientTimeout(total=None, sock_connect=t.connect, sock_read=t.stream_idle)
-        session = await self.session()
-        try:
-            async with session.get(
-                target, headers=sent, timeout=timeout, allow_redirects=False
-            ) as resp:
-                if resp.status >= 300:
-                    body = await resp.read()
-                    raise error_from_response(
-                        resp.status, resp.headers, body, method="GET", url=shown
-                    )
-                yield _AiohttpStream(resp, resp.status, resp.headers, shown)
-        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-            kind = _error_kind(exc)
-            raise _transport_error(exc, kind, "GET", shown, 1) from exc
+        # Like every API call, a stream never follows a redirect (PEER-DEFECTS 22).
+        async with self._get_body(
+            target, sent, idle=self.timeouts.stream_idle, allow_redirects=False
+        ) as body:
+            yield body
 
     @contextlib.asynccontextmanager
     async def download(self, url: str) -> AsyncIterator[ByteStream]:
         """GET a file URL **without** the API token (any host; redirects followed safely,
         since no credential is ever attached). A non-2xx status raises the matching error."""
-        target = URL(url, encoded=True)
+        async with self._get_body(
+            URL(url, encoded=True),
+            {"User-Agent": self._user_agent},
+            idle=self.timeouts.download_idle,
+            allow_redirects=True,
+            max_redirects=5,
+        ) as body:
+            yield body
+
+    @contextlib.asynccontextmanager
+    async def _get_body(
+        self,
+        target: URL,
+        headers: Mapping[str, str],
+        *,
+        idle: float | None,
+        allow_redirects: bool,
+        max_redirects: int = 10,
+    ) -> AsyncIterator[ByteStream]:
+        """GET ``target`` with exactly ``headers`` and yield its body as it arrives: no total
+        timeout, ``idle`` seconds at most between reads, one attempt. A non-2xx status raises
+        the matching error; a failed connection or read, a :class:`TransportError`."""
         shown = str(target.with_query(None))
-        t = self.timeouts
         timeout = aiohttp.ClientTimeout(
-            total=None, sock_connect=t.connect, sock_read=t.download_idle
+            total=None, sock_connect=self.timeouts.connect, sock_read=idle
         )
         session = await self.session()
         try:
             async with session.get(
                 target,
-                headers={"User-Agent": self._user_agent},
+                headers=headers,
                 timeout=timeout,
-                allow_redirects=True,
-                max_redirects=5,
+                allow_redirects=allow_redirects,
+                max_redirects=max_redirects,
             ) as resp:
                 if resp.status >= 300:
                     body = await resp.read()

@@ -7,6 +7,7 @@ and must never crash a client (``aborted`` is one that older clients did not kno
 
 from __future__ import annotations
 
+import copy
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -174,6 +175,18 @@ class _Job(_Data):
         """Whether the status is final: succeeded, failed, canceled or aborted."""
         return is_terminal(self.status)
 
+    # A pickle never holds the client: it holds the API token and open connections. What is
+    # unpickled is unbound (as ``webhooks.verify`` gives them); ``from_dict(p.to_dict(),
+    # client)`` binds it. Copies keep the client they were made from.
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_unpickle, (type(self), self.to_dict()))
+
+    def __copy__(self: J) -> J:
+        return attrs.evolve(self)
+
+    def __deepcopy__(self: J, memo: dict[int, Any]) -> J:
+        return type(self).from_dict(copy.deepcopy(self.to_dict(), memo), self._client)
+
     def _bound(self) -> Client:
         if self._client is None:
             from ._errors import ConfigurationError
@@ -232,6 +245,10 @@ class _Job(_Data):
     reload = blocking(async_reload)
     cancel = blocking(async_cancel)
     wait = blocking(async_wait)
+
+
+def _unpickle(cls: type[J], data: dict[str, Any]) -> J:
+    return cls.from_dict(data)
 
 
 @attrs.define(kw_only=True)

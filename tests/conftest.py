@@ -1,14 +1,54 @@
-"""Shared fixtures: a scripted loopback server for the few cases where a canned answer is
-simpler than the emulator. The emulator fixture ``replicate_emulator`` comes from the
-package's own pytest plugin."""
+"""Shared fixtures: ``client`` (a client on the emulator), ``twin`` (one test body for the
+coroutines and their blocking twins), ``emu`` and ``cli`` (an emulator on a background thread
+and the command line against it), and a scripted loopback server for the few cases where a
+canned answer is simpler than the emulator. The emulator fixture ``replicate_emulator`` comes
+from the package's own pytest plugin; helpers shared by the folders live in ``support``."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp import web
+from support import CliInvoker, Twin, catch_all, start_site
+
+from replicate_async import Client
+from replicate_async.emulator import Emulator
+from replicate_async.emulator.pytest_plugin import FAST_DEFAULTS
+
+
+@pytest.fixture
+async def client(replicate_emulator: Emulator) -> AsyncIterator[Client]:
+    """A client on the emulator, closed (sessions on every loop) after the test."""
+    async with replicate_emulator.client() as c:
+        yield c
+
+
+@pytest.fixture(params=["async", "blocking"])
+def twin(request: pytest.FixtureRequest) -> Twin:
+    """Run the test body once through the coroutines and once through the blocking twins."""
+    return Twin(request.param)
+
+
+@pytest.fixture
+def emu() -> Iterator[Emulator]:
+    """A fast emulator served from a background thread (for code that runs its own event
+    loops, such as the command line)."""
+    with Emulator(**FAST_DEFAULTS) as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def cli(emu: Emulator, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> CliInvoker:
+    """``cli("run", "owner/name", …)`` → click's result, against ``emu``, cwd in a tmp dir
+    (token and base URL from the environment, as a user would set them)."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("REPLICATE_API_TOKEN", "r8_cli_tests")
+    monkeypatch.setenv("REPLICATE_BASE_URL", emu.url)
+    monkeypatch.delenv("REPLICATE_API_KEY", raising=False)
+    return CliInvoker()
 
 
 class ScriptedServer:
@@ -53,14 +93,8 @@ class ScriptedServer:
         return result  # type: ignore[no-any-return]
 
     async def start(self) -> None:
-        app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.url = f"http://127.0.0.1:{port}/v1"
+        self._runner, origin = await start_site(catch_all(self._handle))
+        self.url = f"{origin}/v1"
 
     async def stop(self) -> None:
         if self._runner is not None:

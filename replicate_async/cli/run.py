@@ -96,9 +96,10 @@ def run_command(
     if stream and (detach or as_json):
         raise click.UsageError("--stream prints text as it arrives; drop --detach/--json")
     options = RunOptions(
-        # Sync mode (Prefer: wait) would hold the create request until the prediction ends,
-        # leaving the status line blind; with a status line to draw, create and follow instead.
-        wait=as_json and not detach,
+        # Never sync mode (Prefer: wait): it holds the create request until the prediction
+        # ends, so the status line would be blind and Ctrl-C could not name the prediction to
+        # cancel. Created at once and then followed, it is canceled whenever the run stops.
+        wait=False,
         timeout=timeout,
         cancel_after=cancel_after,
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import click
 
 from ..types import Training
@@ -61,7 +63,8 @@ def create_training(
     as_json: bool,
 ) -> None:
     """Start a training of MODEL (owner/name:version) that writes a new version to
-    --destination. Inputs as in ``run`` (``-i key=value``, ``-i key=@file``)."""
+    --destination. Inputs as in ``run`` (``-i key=value``, ``-i key=@file``). Ctrl-C while
+    following it (--wait) stops the following; the training goes on (its id is printed)."""
     parsed = parse_inputs(inputs)
     events = [e.strip() for e in webhook_events.split(",")] if webhook_events else None
 
@@ -75,7 +78,15 @@ def create_training(
                 webhook_events_filter=events,
             )
             if wait:
-                await follow(state, training, f"training {training.id}", quiet=as_json)
+                try:
+                    await follow(state, training, f"training {training.id}", quiet=as_json)
+                except asyncio.CancelledError:  # Ctrl-C stops the watching, not the training
+                    state.err.print(
+                        f"[yellow]training {training.id} is still running; stop it with: "
+                        f"replicate-async trainings cancel {training.id}[/yellow]",
+                        highlight=False,
+                    )
+                    raise
         if as_json:
             echo_json(training)
         else:

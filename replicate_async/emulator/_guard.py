@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
+from .._llama_guard import LLAMA_GUARD_CATEGORIES
 from ._cog import cog_document
 
 if TYPE_CHECKING:
@@ -30,22 +31,7 @@ GUARD_SCHEMA = cog_document(
     required=("prompt",),
 )
 
-GUARD_CATEGORIES: dict[str, str] = {
-    "S1": "Violent Crimes",
-    "S2": "Non-Violent Crimes",
-    "S3": "Sex-Related Crimes",
-    "S4": "Child Sexual Exploitation",
-    "S5": "Defamation",
-    "S6": "Specialized Advice",
-    "S7": "Privacy",
-    "S8": "Intellectual Property",
-    "S9": "Indiscriminate Weapons",
-    "S10": "Hate",
-    "S11": "Suicide & Self-Harm",
-    "S12": "Sexual Content",
-    "S13": "Elections",
-    "S14": "Code Interpreter Abuse",
-}
+GUARD_CATEGORIES = LLAMA_GUARD_CATEGORIES
 """The Llama Guard 3 hazard codes and their names."""
 
 # fmt: off

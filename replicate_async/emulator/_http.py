@@ -5,13 +5,17 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from aiohttp import web
 
 from ._problems import Problem, validation_problem
+from ._state import BadCursor, Page, paginate
 from ._util import dumps
 from ._validate import json_type_name
+
+if TYPE_CHECKING:
+    from ._core import Core
 
 __all__ = [
     "OPERATIONS",
@@ -19,11 +23,13 @@ __all__ = [
     "check_body",
     "json_response",
     "operation",
+    "page_of",
     "parse_cancel_after",
     "parse_prefer",
     "read_json",
 ]
 
+T = TypeVar("T")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 # (operation id, method, path under /v1, handler), in registration order.
@@ -49,6 +55,31 @@ def json_response(
         headers=headers,
         content_type="application/json",
     )
+
+
+def page_of(
+    core: Core,
+    request: web.Request,
+    items: Sequence[T],
+    path: str,
+    *,
+    key: Callable[[T], int] | None = None,
+    scope: str = "",
+) -> Page:
+    """The requested page of newest-first ``items``, listed at ``path`` (400 for a bad cursor
+    or one of another ``scope``); ``key`` anchors the cursors on items (see ``paginate``)."""
+    try:
+        return paginate(
+            items,
+            cursor=request.query.get("cursor"),
+            page_size=core.options.page_size,
+            url=core.api_url + path,
+            query=request.query,
+            key=key,
+            scope=scope,
+        )
+    except BadCursor as exc:
+        raise Problem(400, "Invalid cursor") from exc
 
 
 async def read_json(request: web.Request, *, required: bool = True) -> Any:

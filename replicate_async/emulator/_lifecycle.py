@@ -184,9 +184,7 @@ class Engine:
         if job.terminal:
             return
         job.add_log(line + "\n")
-        job.add_event("logs", line)
-        job.changed.notify()
-        self.core.webhooks.notify(job, "logs")
+        self._publish(job, "logs", line)
 
     def emit(self, job: Job, item: str) -> None:
         """Append one item to an iterator output (a token, a file URL)."""
@@ -195,17 +193,19 @@ class Engine:
         if job.first_token_at is None:
             job.first_token_at = time.time()
         job.output.append(item)
-        job.add_event("output", item)
-        job.changed.notify()
-        self.core.webhooks.notify(job, "output")
+        self._publish(job, "output", item)
 
     def set_output(self, job: Job, value: Any) -> None:
         if job.terminal:
             return
         job.output = value
-        job.add_event("output", value if isinstance(value, str) else dumps(value))
+        self._publish(job, "output", value if isinstance(value, str) else dumps(value))
+
+    def _publish(self, job: Job, event: str, data: str) -> None:
+        """Record a ``logs``/``output`` event, wake the job's readers and notify its webhook."""
+        job.add_event(event, data)
         job.changed.notify()
-        self.core.webhooks.notify(job, "output")
+        self.core.webhooks.notify(job, event)
 
     def add_png(self, job: Job, name: str, width: int, height: int, key: str) -> str:
         path = f"/pbxt/{hex_id(job.id + name)[:40]}/{name}"

@@ -10,9 +10,9 @@ from aiohttp import web
 
 from ._catalog import HARDWARE
 from ._core import CORE, Core
-from ._http import check_body, json_response, operation, read_json
+from ._http import check_body, json_response, operation, page_of, read_json
 from ._problems import Problem, not_found, validation_problem
-from ._state import BadCursor, Deployment, paginate
+from ._state import Deployment
 from ._util import format_ts
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
@@ -73,16 +73,7 @@ def _get(core: Core, request: web.Request) -> Deployment:
 async def deployments_list(request: web.Request) -> web.StreamResponse:
     core = request.app[CORE]
     items = sorted(core.store.deployments.values(), key=lambda d: -d.seq)
-    try:
-        page = paginate(
-            items,
-            cursor=request.query.get("cursor"),
-            page_size=core.options.page_size,
-            url=f"{core.api_url}/deployments",
-            query=request.query,
-        )
-    except BadCursor as exc:
-        raise Problem(400, "Invalid cursor") from exc
+    page = page_of(core, request, items, "/deployments")
     return json_response(page.to_json(Deployment.to_json))
 
 

@@ -12,9 +12,9 @@ from typing import Any
 from aiohttp import BodyPartReader, web
 
 from ._core import CORE, Core
-from ._http import json_response, operation
+from ._http import json_response, operation, page_of
 from ._problems import Problem, not_found
-from ._state import BadCursor, UploadedFile, paginate
+from ._state import UploadedFile
 from ._util import format_ts, new_id
 
 __all__ = ["download_signature"]
@@ -109,17 +109,7 @@ async def files_create(request: web.Request) -> web.StreamResponse:
 async def files_list(request: web.Request) -> web.StreamResponse:
     core = request.app[CORE]
     items = list(reversed(core.store.files.values()))
-    try:
-        page = paginate(
-            items,
-            cursor=request.query.get("cursor"),
-            page_size=core.options.page_size,
-            url=f"{core.api_url}/files",
-            query=request.query,
-            key=lambda f: f.seq,
-        )
-    except BadCursor as exc:
-        raise Problem(400, "Invalid cursor") from exc
+    page = page_of(core, request, items, "/files", key=lambda f: f.seq)
     return json_response(page.to_json(UploadedFile.to_json))
 
 

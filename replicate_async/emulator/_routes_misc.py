@@ -6,11 +6,10 @@ from aiohttp import web
 
 from ._catalog import HARDWARE
 from ._core import CORE
-from ._http import check_body, check_webhook, json_response, operation, read_json
+from ._http import check_body, check_webhook, json_response, operation, page_of, read_json
 from ._jobs import Job
 from ._problems import Problem, not_found, validation_problem
-from ._routes_models import get_model, page_of
-from ._state import BadCursor, paginate
+from ._routes_models import get_model
 
 
 @operation("account.get", "GET", "/account")
@@ -111,17 +110,7 @@ async def trainings_create(request: web.Request) -> web.StreamResponse:
 async def trainings_list(request: web.Request) -> web.StreamResponse:
     core = request.app[CORE]
     items = list(reversed(core.store.trainings.values()))
-    try:
-        page = paginate(
-            items,
-            cursor=request.query.get("cursor"),
-            page_size=core.options.page_size,
-            url=f"{core.api_url}/trainings",
-            query=request.query,
-            key=lambda job: job.seq,
-        )
-    except BadCursor as exc:
-        raise Problem(400, "Invalid cursor") from exc
+    page = page_of(core, request, items, "/trainings", key=lambda job: job.seq)
     return json_response(page.to_json(Job.to_json))
 
 

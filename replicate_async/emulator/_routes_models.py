@@ -10,9 +10,9 @@ from aiohttp import web
 
 from ._catalog import HARDWARE, ModelSpec
 from ._core import CORE, Core
-from ._http import check_body, json_response, operation, read_json
+from ._http import check_body, json_response, operation, page_of, read_json
 from ._problems import Problem, not_found, validation_problem
-from ._state import BadCursor, Page, cursor_scope, paginate
+from ._state import cursor_scope
 from ._util import format_ts, parse_ts
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
@@ -26,21 +26,6 @@ def get_model(core: Core, request: web.Request) -> ModelSpec:
     if model is None or (model.visibility == "private" and model.owner != core.options.username):
         raise not_found()
     return model
-
-
-def page_of(core: Core, request: web.Request, items: list[Any], path: str, scope: str = "") -> Page:
-    """The requested page of ``items`` (400 for a bad cursor or one of another ``scope``)."""
-    try:
-        return paginate(
-            items,
-            cursor=request.query.get("cursor"),
-            page_size=core.options.page_size,
-            url=core.api_url + path,
-            query=request.query,
-            scope=scope,
-        )
-    except BadCursor as exc:
-        raise Problem(400, "Invalid cursor") from exc
 
 
 def _visible(core: Core) -> list[ModelSpec]:

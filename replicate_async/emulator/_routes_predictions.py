@@ -14,13 +14,13 @@ from ._http import (
     check_webhook,
     json_response,
     operation,
+    page_of,
     parse_cancel_after,
     parse_prefer,
     read_json,
 )
 from ._jobs import Job
 from ._problems import Problem, invalid_version, not_found, validation_problem
-from ._state import BadCursor, paginate
 from ._util import parse_ts_ns
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
@@ -173,17 +173,7 @@ async def predictions_list(request: web.Request) -> web.StreamResponse:
         and (after is None or job.created_at_ns >= after)
         and (before is None or job.created_at_ns < before)
     ]
-    try:
-        page = paginate(
-            items,
-            cursor=query.get("cursor"),
-            page_size=core.options.page_size,
-            url=f"{core.api_url}/predictions",
-            query=query,
-            key=lambda job: job.seq,
-        )
-    except BadCursor as exc:
-        raise Problem(400, "Invalid cursor") from exc
+    page = page_of(core, request, items, "/predictions", key=lambda job: job.seq)
     return json_response(page.to_json(Job.to_json))
 
 

@@ -5,14 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .._errors import InvalidResponseError
+import attrs
+
+from .._errors import ConfigurationError, InvalidResponseError, ReplicateError, ServerError
 from .._transport import Request
-from ..types import Page
+from ..types import File, Page
 
 if TYPE_CHECKING:
     from .._client import Client
 
-__all__ = ["Namespace", "split_model"]
+__all__ = ["Namespace", "object_id", "split_model"]
 
 T = TypeVar("T")
 
@@ -40,6 +42,15 @@ def split_model(ref: Any, name: str | None = None) -> tuple[str, str]:
     return owner, name
 
 
+def object_id(value: Any, kind: str) -> str:
+    """The id of a prediction or training (``value`` itself, or its ``.id``), checked to be one
+    path segment; else a ``ConfigurationError`` naming ``kind``."""
+    text = str(getattr(value, "id", value)).strip()
+    if not text or "/" in text or "?" in text or "#" in text:
+        raise ConfigurationError(f"not a {kind} id: {value!r}")
+    return text
+
+
 class Namespace:
     """Base of the client's namespaces (``client.predictions``, ``client.models`` …)."""
 
@@ -57,6 +68,32 @@ class Namespace:
                 f"expected a JSON object from {request.method} {request.url}, got {data!r:.200}"
             )
         return data
+
+    async def _create_with_inputs(
+        self, request: Request, file_encoding: str | None
+    ) -> dict[str, Any]:
+        """Send a create whose JSON body has an ``input``.
+
+        File values in it (paths, bytes, binary files) are uploaded or inlined first; when the
+        API then refuses the create (a 4xx: nothing was created) the uploads are deleted again,
+        so a failed call leaves nothing behind. After a 5xx or a lost connection a prediction
+        may exist and need them, so they are kept (they expire after a day).
+        """
+        from .._file_input import delete_uploads, prepare_input
+
+        uploaded: list[File] = []
+        body = dict(request.json)
+        prepared = await prepare_input(
+            self._client, body["input"], file_encoding, uploaded=uploaded
+        )
+        if prepared is not body["input"]:
+            request = attrs.evolve(request, json={**body, "input": prepared})
+        try:
+            return await self._object(request)
+        except ReplicateError as exc:
+            if uploaded and not isinstance(exc, ServerError):
+                await delete_uploads(self._client, uploaded)
+            raise
 
     async def _page(
         self,

@@ -60,6 +60,7 @@ class ModelPredictions(Namespace):
         stream: bool | None = None,
         wait: bool | int | None = None,
         cancel_after: str | int | float | timedelta | None = None,
+        file_encoding: str | None = None,
     ) -> Prediction:
         """Create a prediction of an official model (``POST /models/{owner}/{name}/predictions``).
 
@@ -74,6 +75,7 @@ class ModelPredictions(Namespace):
             stream=stream,
             wait=wait,
             cancel_after=cancel_after,
+            file_encoding=file_encoding,
         )
 
     create = blocking(async_create)

@@ -13,7 +13,7 @@ from .._request import cancel_after_header, check_input, prefer_header, webhook_
 from .._sync import blocking
 from .._transport import Request
 from ..types import Model, Page, Prediction, Version
-from ._base import Namespace, split_model
+from ._base import Namespace, object_id, split_model
 
 if TYPE_CHECKING:
     from .._client import Client
@@ -121,16 +121,12 @@ class Predictions(Namespace):
             wait=wait,
             cancel_after=cancel_after,
         )
-        prepared = await self._client._prepare_input(request.json["input"], file_encoding)
-        if prepared is not request.json["input"]:
-            import attrs
-
-            request = attrs.evolve(request, json={**request.json, "input": prepared})
-        return self._prediction(await self._object(request))
+        return self._prediction(await self._create_with_inputs(request, file_encoding))
 
     async def async_get(self, id: str) -> Prediction:
         """The prediction with this id, as it is now."""
-        return self._prediction(await self._object(Request("GET", f"/predictions/{_id(id)}")))
+        path = f"/predictions/{object_id(id, 'prediction')}"
+        return self._prediction(await self._object(Request("GET", path)))
 
     async def async_list(
         self,
@@ -155,18 +151,10 @@ class Predictions(Namespace):
 
     async def async_cancel(self, id: str) -> Prediction:
         """Cancel a prediction; one that already finished comes back unchanged."""
-        return self._prediction(
-            await self._object(Request("POST", f"/predictions/{_id(id)}/cancel"))
-        )
+        path = f"/predictions/{object_id(id, 'prediction')}/cancel"
+        return self._prediction(await self._object(Request("POST", path)))
 
     create = blocking(async_create)
     get = blocking(async_get)
     list = blocking(async_list)
     cancel = blocking(async_cancel)
-
-
-def _id(value: str) -> str:
-    text = str(getattr(value, "id", value)).strip()
-    if not text or "/" in text or "?" in text or "#" in text:
-        raise ConfigurationError(f"not a prediction id: {value!r}")
-    return text

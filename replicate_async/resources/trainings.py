@@ -11,7 +11,7 @@ from .._request import check_input, webhook_fields
 from .._sync import blocking
 from .._transport import Request
 from ..types import Model, Page, Training, Version
-from ._base import Namespace, split_model
+from ._base import Namespace, object_id, split_model
 
 __all__ = ["Trainings", "training_target"]
 
@@ -68,19 +68,18 @@ class Trainings(Namespace):
             "input": check_input(input),
             **webhook_fields(webhook, webhook_events_filter),
         }
-        if body["input"]:
-            body["input"] = await self._client._prepare_input(body["input"], file_encoding)
         request = Request(
             "POST",
             f"/models/{owner}/{name}/versions/{version_id}/trainings",
             json=body,
             rate_class="create",
         )
-        return self._training(await self._object(request))
+        return self._training(await self._create_with_inputs(request, file_encoding))
 
     async def async_get(self, id: str) -> Training:
         """The training with this id, as it is now."""
-        return self._training(await self._object(Request("GET", f"/trainings/{_id(id)}")))
+        path = f"/trainings/{object_id(id, 'training')}"
+        return self._training(await self._object(Request("GET", path)))
 
     async def async_list(self) -> Page[Training]:
         """The first page of your trainings, newest first; iterate it for all of them."""
@@ -88,16 +87,10 @@ class Trainings(Namespace):
 
     async def async_cancel(self, id: str) -> Training:
         """Cancel a training; one that already finished comes back unchanged."""
-        return self._training(await self._object(Request("POST", f"/trainings/{_id(id)}/cancel")))
+        path = f"/trainings/{object_id(id, 'training')}/cancel"
+        return self._training(await self._object(Request("POST", path)))
 
     create = blocking(async_create)
     get = blocking(async_get)
     list = blocking(async_list)
     cancel = blocking(async_cancel)
-
-
-def _id(value: str) -> str:
-    text = str(getattr(value, "id", value)).strip()
-    if not text or "/" in text or "?" in text or "#" in text:
-        raise ConfigurationError(f"not a training id: {value!r}")
-    return text

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Callable
 from typing import Any
+
+from support import wait_until
 
 from replicate_async import Client
 from replicate_async.batch import BatchResult
 from replicate_async.emulator import Emulator
+
+__all__ = ["TERMINAL", "Collect", "all_terminal", "statuses", "wait_until"]
 
 TERMINAL = {"succeeded", "failed", "canceled", "aborted"}
 
@@ -25,15 +27,6 @@ class Collect:
             return [result async for result in client.batch(*args, **kwargs)]
         # The blocking twin runs in a thread: this loop must keep serving the emulator.
         return await asyncio.to_thread(lambda: list(client.batch_sync(*args, **kwargs)))
-
-
-async def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    """Poll ``condition`` every 10 ms; fail the test after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.01)
 
 
 def statuses(emu: Emulator) -> list[str]:

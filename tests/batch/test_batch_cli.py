@@ -32,12 +32,6 @@ TERMINAL = {"succeeded", "failed", "canceled", "aborted"}
 
 
 @pytest.fixture
-def emu() -> Iterator[Emulator]:
-    with Emulator(**FAST_DEFAULTS) as emulator:
-        yield emulator
-
-
-@pytest.fixture
 def slow_emu() -> Iterator[Emulator]:
     """Hello-world takes ~0.3 s: a run of 60 items at concurrency 6 lasts ~3 s."""
     with Emulator(**{**FAST_DEFAULTS, "model_timings": {HELLO: (0.0, 60.0)}}) as emulator:

@@ -2,31 +2,13 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
+from click.testing import Result
+from support import CliInvoker
 
-from click.testing import CliRunner, Result
-
-from replicate_async.cli import cli as cli_group
+__all__ = ["LLAMA", "SDXL", "CliInvoker", "assert_no_traceback"]
 
 LLAMA = "meta/meta-llama-3-8b-instruct"
 SDXL = "stability-ai/sdxl:7762fd07cf82c948538e41f63f77d685e02b063e37e496e96eefd46c929f9bdc"
-
-
-class CliInvoker:
-    """Runs ``replicate-async`` in-process with click's runner (stdout and stderr apart)."""
-
-    def __init__(self) -> None:
-        self.runner = CliRunner()
-
-    def __call__(self, *args: str, input: str | None = None) -> Result:
-        return self.runner.invoke(cli_group, list(args), input=input, catch_exceptions=False)
-
-    def json(self, *args: str) -> Any:
-        """Run with ``--json`` appended and decode stdout (the command must succeed)."""
-        result = self(*args, "--json")
-        assert result.exit_code == 0, result.output
-        return json.loads(result.stdout)
 
 
 def assert_no_traceback(result: Result) -> None:

@@ -1,5 +1,6 @@
-"""Fixtures for the file tests: ``twin`` (one body for the coroutine and its blocking twin),
-a client on the emulator, and two recording loopback origins for token-leak checks."""
+"""Fixtures for the file tests: ``twin`` (one body for the coroutine and its blocking twin,
+with ``chunks``), and two recording loopback origins for token-leak checks. ``client`` (a
+client on the emulator) comes from the root conftest."""
 
 from __future__ import annotations
 
@@ -8,21 +9,11 @@ from collections.abc import AsyncIterator
 import pytest
 from files_support import Origin, Twin
 
-from replicate_async import Client
-from replicate_async.emulator import Emulator
-
 
 @pytest.fixture(params=["async", "blocking"])
 def twin(request: pytest.FixtureRequest) -> Twin:
     """Run the test body once through the coroutines and once through the blocking twins."""
     return Twin(request.param)
-
-
-@pytest.fixture
-async def client(replicate_emulator: Emulator) -> AsyncIterator[Client]:
-    """A client on the emulator, closed (sessions on every loop) after the test."""
-    async with replicate_emulator.client() as c:
-        yield c
 
 
 @pytest.fixture

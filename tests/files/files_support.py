@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
+import support
 from aiohttp import web
-
-from replicate_async import Page
+from support import CALL_TIMEOUT, catch_all, start_site
 
 __all__ = ["CALL_TIMEOUT", "Origin", "Twin", "names"]
-
-T = TypeVar("T")
-CALL_TIMEOUT = 20.0
 
 
 def names(directory: Path) -> list[str]:
@@ -22,34 +18,8 @@ def names(directory: Path) -> list[str]:
     return sorted(p.name for p in directory.iterdir())
 
 
-class Twin:
-    """Calls ``obj.async_x(...)`` directly, or its blocking twin ``obj.x(...)`` in a thread
-    (the emulator serves from the test's loop, which a blocking call must not block)."""
-
-    def __init__(self, mode: str) -> None:
-        self.mode = mode
-
-    def __repr__(self) -> str:
-        return self.mode
-
-    async def __call__(self, method: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
-        if self.mode == "async":
-            return await asyncio.wait_for(method(*args, **kwargs), CALL_TIMEOUT)
-        owner = method.__self__  # type: ignore[attr-defined]
-        name = method.__name__
-        assert name.startswith("async_"), name
-        blocking: Callable[..., T] = getattr(owner, name.removeprefix("async_"))
-        return await asyncio.wait_for(asyncio.to_thread(blocking, *args, **kwargs), CALL_TIMEOUT)
-
-    async def items(self, page: Page[T]) -> list[T]:
-        """Every item across pages: ``async for`` or a plain ``for`` in a thread."""
-        if self.mode == "async":
-
-            async def collect() -> list[T]:
-                return [item async for item in page]
-
-            return await asyncio.wait_for(collect(), CALL_TIMEOUT)
-        return await asyncio.wait_for(asyncio.to_thread(list, page), CALL_TIMEOUT)
+class Twin(support.Twin):
+    """The shared ``Twin``, plus the chunks of a ``FileOutput`` through either twin."""
 
     async def chunks(self, source: Any, chunk_size: int | None = None) -> list[bytes]:
         """A FileOutput's chunks: ``async for`` / ``async_iter_chunks`` or their blocking twins."""
@@ -104,14 +74,7 @@ class Origin:
         return any("authorization" in {k.lower() for k in h} for _, h in self.seen)
 
     async def __aenter__(self) -> Origin:
-        app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        host, port = self._runner.addresses[0][:2]
-        self.url = f"http://{host}:{port}"
+        self._runner, self.url = await start_site(catch_all(self._handle))
         return self
 
     async def __aexit__(self, *exc: object) -> None:

@@ -8,30 +8,20 @@ the provider docs' YAML examples, the Llama Guard model's reference, and ``Call`
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
 
-T = TypeVar("T")
+from support import Twin
+
 FIXTURES = Path(__file__).parent / "fixtures"
-CALL_TIMEOUT = 20.0
 
 GUARD = "meta/llama-guard-3-8b"
 
 
-class Call:
+class Call(Twin):
     """Awaits a coroutine method, or calls its blocking twin (``<name>_sync``) in a thread,
     the way a script would; both bounded."""
 
-    def __init__(self, mode: str) -> None:
-        self.mode = mode
-
-    def __repr__(self) -> str:
-        return self.mode
-
-    async def __call__(self, method: Callable[..., Awaitable[T]], *args: Any, **kw: Any) -> T:
-        if self.mode == "async":
-            return await asyncio.wait_for(method(*args, **kw), CALL_TIMEOUT)
-        twin: Callable[..., T] = getattr(method.__self__, method.__name__ + "_sync")  # type: ignore[attr-defined]
-        return await asyncio.wait_for(asyncio.to_thread(twin, *args, **kw), CALL_TIMEOUT)
+    @staticmethod
+    def blocking_name(name: str) -> str:
+        """The provider's blocking twins carry a ``_sync`` suffix (``run`` → ``run_sync``)."""
+        return name + "_sync"

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from click.testing import CliRunner
 from provider_support import FIXTURES, GUARD
 
 from replicate_async import Client, ConfigurationError
-from replicate_async.cli import cli
 from replicate_async.emulator import Emulator
 from replicate_async.emulator.pytest_plugin import FAST_DEFAULTS
 from replicate_async.providers import (
@@ -29,12 +26,6 @@ from replicate_async.providers import (
 pytestmark = pytest.mark.usefixtures("clean_env")
 PNG = b"\x89PNG\r\n\x1a\n"
 EVAL_TIMEOUT = 30.0
-
-
-@pytest.fixture
-async def client(replicate_emulator: Emulator) -> AsyncIterator[Client]:
-    async with replicate_emulator.client() as c:
-        yield c
 
 
 async def test_docs_llama_gemma_eval(replicate_emulator: Emulator, client: Client) -> None:
@@ -179,27 +170,8 @@ def test_blocking_twin(replicate_emulator_sync: Emulator) -> None:
 # -- the command line ----------------------------------------------------------------------
 
 
-@pytest.fixture
-def emu_thread() -> Iterator[Emulator]:
-    with Emulator(**FAST_DEFAULTS) as emulator:
-        yield emulator
-
-
-@pytest.fixture
-def invoke(emu_thread: Emulator, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("REPLICATE_API_TOKEN", "r8_cli_eval")
-    monkeypatch.setenv("REPLICATE_BASE_URL", emu_thread.url)
-    runner = CliRunner()
-
-    def run(*args: str) -> Any:
-        return runner.invoke(cli, list(args), catch_exceptions=False)
-
-    return run
-
-
-def test_cli_eval_docs_sdxl(invoke: Any, tmp_path: Path) -> None:
-    result = invoke("eval", str(FIXTURES / "docs_sdxl.yaml"), "--output", "out/results.jsonl")
+def test_cli_eval_docs_sdxl(cli: Any, tmp_path: Path) -> None:
+    result = cli("eval", str(FIXTURES / "docs_sdxl.yaml"), "--output", "out/results.jsonl")
     assert result.exit_code == 0, result.output
     assert "fruit loops" in result.stdout and "1 passed, 0 failed" in result.stdout
     [line] = (tmp_path / "out" / "results.jsonl").read_text(encoding="utf-8").splitlines()
@@ -207,8 +179,8 @@ def test_cli_eval_docs_sdxl(invoke: Any, tmp_path: Path) -> None:
     assert (tmp_path / "out" / record["files"][0]).read_bytes().startswith(PNG)
 
 
-def test_cli_eval_docs_llama_gemma_json(invoke: Any) -> None:
-    result = invoke("eval", str(FIXTURES / "docs_llama_gemma.yaml"), "--json")
+def test_cli_eval_docs_llama_gemma_json(cli: Any) -> None:
+    result = cli("eval", str(FIXTURES / "docs_llama_gemma.yaml"), "--json")
     assert result.exit_code == 0, result.output
     records = [json.loads(line) for line in result.stdout.splitlines()]
     assert [r["provider_id"].split(":")[1] for r in records] == [
@@ -218,7 +190,7 @@ def test_cli_eval_docs_llama_gemma_json(invoke: Any) -> None:
     assert all(r["ok"] and r["output"] for r in records)
 
 
-def test_cli_eval_failure_exit_code_and_table(invoke: Any, tmp_path: Path) -> None:
+def test_cli_eval_failure_exit_code_and_table(cli: Any, tmp_path: Path) -> None:
     config = {
         "description": "failing",
         "prompts": ["Hi"],
@@ -227,15 +199,15 @@ def test_cli_eval_failure_exit_code_and_table(invoke: Any, tmp_path: Path) -> No
     }
     path = tmp_path / "c.yaml"
     path.write_text(yaml.safe_dump(config), encoding="utf-8")
-    result = invoke("eval", str(path))
+    result = cli("eval", str(path))
     assert result.exit_code == 1
     assert "422" in result.stdout and "0 passed, 1 failed" in result.stdout
     assert "tests[0].assert is not used" in result.stderr
 
 
-def test_cli_eval_bad_config_is_a_configuration_error(invoke: Any, tmp_path: Path) -> None:
+def test_cli_eval_bad_config_is_a_configuration_error(cli: Any, tmp_path: Path) -> None:
     path = tmp_path / "c.yaml"
     path.write_text("prompts: ['{{x}}']\nproviders: [replicate:a/b]\n", encoding="utf-8")
-    result = invoke("eval", str(path))
+    result = cli("eval", str(path))
     assert result.exit_code == 4
     assert "needs variables" in result.stderr and "Traceback" not in result.output

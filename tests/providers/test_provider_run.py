@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -44,12 +43,6 @@ SDXL = (
     "7762fd07cf82c948538e41f63f77d685e02b063e37e496e96eefd46c929f9bdc"
 )
 PNG = b"\x89PNG\r\n\x1a\n"
-
-
-@pytest.fixture
-async def client(replicate_emulator: Emulator) -> AsyncIterator[Client]:
-    async with replicate_emulator.client() as c:
-        yield c
 
 
 def sent(emu: Emulator, prediction_id: str | None) -> dict[str, Any]:

@@ -7,7 +7,9 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import support
 from aiohttp import web
+from support import CALL_TIMEOUT, catch_all, start_site
 
 from replicate_async import Client, Prediction, StreamEvent
 
@@ -26,7 +28,6 @@ __all__ = [
     "wait_until",
 ]
 
-CALL_TIMEOUT = 20.0
 LLAMA3 = "meta/meta-llama-3-8b-instruct"
 GEMMA = "2790a695e5dcae15506138cc4718d1106d0d475e6dca4b1d43f42414647993d5"
 SDXL = "stability-ai/sdxl:7762fd07cf82c948538e41f63f77d685e02b063e37e496e96eefd46c929f9bdc"
@@ -36,18 +37,12 @@ REF = f"acme/llm:{VERSION}"
 HELLO = "replicate/hello-world:9dcd6d78e7c6560c340d916fe32e9f24aabfa331e5cce95fe31f77fb03121426"
 
 
-class Twin:
+class Twin(support.Twin):
     """One test body for the coroutine/async-iterator verbs and their blocking twins.
 
     Blocking twins run in a worker thread (``asyncio.to_thread``): the emulator serves from the
     test's loop, which a blocking call must not block. Every call is bounded.
     """
-
-    def __init__(self, mode: str) -> None:
-        self.mode = mode
-
-    def __repr__(self) -> str:
-        return self.mode
 
     async def run(self, client: Client, *args: Any, **kwargs: Any) -> Any:
         """``await client.run(...)`` or ``client.run_sync(...)``."""
@@ -115,11 +110,7 @@ async def collect(events: Any, into: list[Any] | None = None) -> list[Any]:
 
 async def wait_until(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
     """Poll ``predicate`` every 5 ms; fail after ``timeout`` seconds."""
-    loop = asyncio.get_running_loop()
-    end = loop.time() + timeout
-    while not predicate():
-        assert loop.time() < end, "condition not met in time"
-        await asyncio.sleep(0.005)
+    await support.wait_until(predicate, timeout, interval=0.005)
 
 
 def sse(event: str | None, data: str, id: str | None = None) -> bytes:
@@ -210,14 +201,7 @@ class ScriptedAPI:
         return web.json_response({"detail": "Not found", "status": 404}, status=404)
 
     async def __aenter__(self) -> ScriptedAPI:
-        app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        host, port = self._runner.addresses[0][:2]
-        self.origin = f"http://{host}:{port}"
+        self._runner, self.origin = await start_site(catch_all(self._handle), shutdown_timeout=0.1)
         self.url = f"{self.origin}/v1"
         return self
 

@@ -6,7 +6,7 @@ emulator's request log proves nothing was sent. The good values are sent exactly
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -16,17 +16,6 @@ from replicate_async import Client, ConfigurationError
 from replicate_async.emulator import Emulator
 
 TRAINER = "replicate/fast-flux-trainer"
-
-
-@pytest.fixture(params=["async", "blocking"])
-def twin(request: pytest.FixtureRequest) -> Twin:
-    return Twin(request.param)
-
-
-@pytest.fixture
-async def client(replicate_emulator: Emulator) -> AsyncIterator[Client]:
-    async with replicate_emulator.client() as c:
-        yield c
 
 
 Create = Callable[[Twin, Client, dict[str, Any]], Awaitable[Any]]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import AsyncIterator
 
 import pytest
 from aiohttp import web
@@ -39,12 +38,6 @@ class Collector:
         self.seen.append(prediction)
         if prediction.terminal:
             self.done.set()
-
-
-@pytest.fixture
-async def client(replicate_emulator: Emulator) -> AsyncIterator[Client]:
-    async with replicate_emulator.client() as c:
-        yield c
 
 
 def secret_fetches(emu: Emulator) -> int:
@@ -115,11 +108,6 @@ async def test_streaming_model_deliveries_throttled_repeated_reordered_handled_o
 
     # Verified with the secret the API serves, fetched once.
     assert secret_fetches(emu) == 1
-
-
-@pytest.fixture(params=["async", "blocking"])
-def twin(request: pytest.FixtureRequest) -> Twin:
-    return Twin(request.param)
 
 
 @pytest.mark.replicate_emulator(webhook_retry_delays=(0.05, 0.1, 0.2))

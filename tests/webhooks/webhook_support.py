@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import aiohttp
-from aiohttp import web
+from support import CALL_TIMEOUT, Twin, serve, wait_until
 
 from replicate_async.webhooks import sign
 
@@ -24,43 +21,8 @@ __all__ = [
     "wait_until",
 ]
 
-T = TypeVar("T")
-CALL_TIMEOUT = 20.0
 LLAMA3 = "meta/meta-llama-3-8b-instruct"
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
-
-
-class Twin:
-    """Calls ``obj.async_x(...)`` directly, or its blocking twin ``obj.x(...)`` in a thread."""
-
-    def __init__(self, mode: str) -> None:
-        self.mode = mode
-
-    def __repr__(self) -> str:
-        return self.mode
-
-    async def __call__(self, method: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
-        if self.mode == "async":
-            return await asyncio.wait_for(method(*args, **kwargs), CALL_TIMEOUT)
-        owner = method.__self__  # type: ignore[attr-defined]
-        name = method.__name__
-        assert name.startswith("async_"), name
-        blocking: Callable[..., T] = getattr(owner, name.removeprefix("async_"))
-        return await asyncio.wait_for(asyncio.to_thread(blocking, *args, **kwargs), CALL_TIMEOUT)
-
-
-@contextlib.asynccontextmanager
-async def serve(app: web.Application) -> AsyncIterator[str]:
-    """Serve ``app`` on a random loopback port; yields ``http://127.0.0.1:PORT``."""
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-    await runner.setup()
-    try:
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        host, port = runner.addresses[0][:2]
-        yield f"http://{host}:{port}"
-    finally:
-        await runner.cleanup()
 
 
 def prediction_body(
@@ -99,12 +61,3 @@ async def post_signed(
     timeout = aiohttp.ClientTimeout(total=CALL_TIMEOUT)
     async with session.post(url, data=body, headers=all_headers, timeout=timeout) as response:
         return response.status, await response.text()
-
-
-async def wait_until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
-    """Poll ``predicate`` every 10 ms; fail after ``timeout`` seconds."""
-    loop = asyncio.get_running_loop()
-    end = loop.time() + timeout
-    while not predicate():
-        assert loop.time() < end, "condition not met in time"
-        await asyncio.sleep(0.01)
