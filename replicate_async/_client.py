@@ -16,13 +16,14 @@ from typing import Any
 
 from ._config import Secret, Timeouts, resolve_base_url, resolve_token
 from ._errors import ConfigurationError
+from ._http_types import RateLimiter
 from ._ratelimit import TokenBucketLimiter
 from ._retry import RetryPolicy
 from ._run import RunOptions, run_prediction
 from ._schema_cache import SchemaCache
 from ._stream import StreamEvent, stream_run
 from ._sync import blocking, blocking_iter, in_bridge_thread, run_blocking
-from ._transport import RateLimiter, Transport
+from ._transport import Transport
 from .batch import DEFAULT_CONCURRENCY, BatchProgress, BatchResult, run_batch
 from .resources.account import AccountNamespace
 from .resources.collections import Collections

@@ -21,9 +21,9 @@ import json
 import logging
 import os
 import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from pathlib import Path
-from typing import IO, Any, Literal, Protocol
+from typing import IO, Any, Literal
 
 import aiohttp
 import attrs
@@ -33,111 +33,17 @@ from ._config import Secret, Timeouts
 from ._errors import (
     APIConnectionError,
     APITimeoutError,
-    InvalidResponseError,
     TransportError,
     error_from_response,
 )
+from ._http_types import ByteStream, Part, RateLimiter, Request, Response
 from ._retry import RetryPolicy, parse_retry_after
 
 __all__ = ["ByteStream", "Part", "RateLimiter", "Request", "Response", "Transport"]
 
 log = logging.getLogger("replicate_async")
 
-IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "QUERY"})
 _CONNECT_TIMEOUT = getattr(aiohttp, "ConnectionTimeoutError", ())
-
-
-@attrs.frozen
-class Part:
-    """One part of a multipart body. ``value`` may be bytes, str, a path or a binary file."""
-
-    name: str
-    value: bytes | str | Path | IO[bytes]
-    filename: str | None = None
-    content_type: str | None = None
-
-
-@attrs.frozen
-class Request:
-    """A pure description of one API call.
-
-    ``url`` is a path under the API root (``"/predictions"``) or an absolute URL (a ``next``
-    cursor, ``urls.get``). ``wait`` is the ``Prefer: wait=N`` value, which sets the read timeout
-    above N. ``rate_class`` tells a client-side rate limiter which bucket the call draws from.
-    ``auth=False`` sends no token and never resolves one (``GET /search`` needs none).
-    """
-
-    method: str
-    url: str
-    params: Mapping[str, str] | None = None
-    json: Any = None
-    content: bytes | None = None
-    content_type: str | None = None
-    multipart: Sequence[Part] | None = None
-    headers: Mapping[str, str] = attrs.field(factory=dict)
-    wait: float | None = None
-    timeout: float | None = None
-    idempotent: bool | None = None
-    rate_class: str = "other"
-    auth: bool = True
-
-    @property
-    def is_idempotent(self) -> bool:
-        """Whether repeating the call is safe (creates are not)."""
-        if self.idempotent is not None:
-            return self.idempotent
-        return self.method.upper() in IDEMPOTENT_METHODS
-
-
-@attrs.frozen
-class Response:
-    """Status, headers and body of an API answer."""
-
-    status: int
-    headers: Mapping[str, str]
-    body: bytes
-    url: str
-    method: str = "GET"
-
-    def json(self) -> Any:
-        """The body decoded as JSON; a body that is not JSON raises ``InvalidResponseError``."""
-        if not self.body:
-            return None
-        try:
-            return json.loads(self.body)
-        except ValueError as exc:
-            raise InvalidResponseError(
-                f"the API answered {self.method} {self.url} with {self.status} and a body that "
-                f"is not valid JSON: {self.body[:200]!r}",
-                method=self.method,
-                url=self.url,
-            ) from exc
-
-
-class ByteStream(Protocol):
-    """An open streaming response."""
-
-    status: int
-    headers: Mapping[str, str]
-    url: str
-
-    def chunks(self) -> AsyncIterator[bytes]:
-        """Body bytes as they arrive (no line-length limit)."""
-        ...
-
-    async def read(self) -> bytes:
-        """The whole remaining body."""
-        ...
-
-
-class RateLimiter(Protocol):
-    """A client-side limiter that every API call passes through."""
-
-    async def acquire(self, rate_class: str) -> None:
-        """Wait until a call of this class may be sent."""
-
-    def observe(self, rate_class: str, status: int, headers: Mapping[str, str]) -> None:
-        """Learn from an answer (``ratelimit-remaining``/``ratelimit-reset``, 429s)."""
 
 
 @attrs.define

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import attrs
 
 from .._errors import ConfigurationError, InvalidResponseError, ReplicateError, ServerError
-from .._transport import Request
+from .._http_types import Request
 from ..types import File, Page
 
 if TYPE_CHECKING:

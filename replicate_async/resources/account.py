@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from .._http_types import Request
 from .._sync import blocking
-from .._transport import Request
 from ..types import Account
 from ._base import Namespace
 

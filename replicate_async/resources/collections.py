@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from .._errors import ConfigurationError
+from .._http_types import Request
 from .._sync import blocking
-from .._transport import Request
 from ..types import Collection, Page
 from ._base import Namespace
 

@@ -7,9 +7,9 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from .._errors import ConfigurationError
+from .._http_types import Request
 from .._refs import parse_deployment
 from .._sync import blocking
-from .._transport import Request
 from ..types import Deployment, Model, Page, Prediction, Version
 from ._base import Namespace, split_model
 

@@ -20,8 +20,8 @@ from urllib.parse import quote, urlencode
 
 from .._errors import ConfigurationError
 from .._file_input import SourceValue, file_source
+from .._http_types import Part, Request
 from .._sync import blocking
-from .._transport import Part, Request
 from ..types import File, Page
 from ._base import Namespace
 

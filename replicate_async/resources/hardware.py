@@ -5,8 +5,8 @@ from __future__ import annotations
 import builtins
 
 from .._errors import InvalidResponseError
+from .._http_types import Request
 from .._sync import blocking
-from .._transport import Request
 from ..types import Hardware
 from ._base import Namespace
 

@@ -8,8 +8,8 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from .._errors import ConfigurationError
+from .._http_types import Request
 from .._sync import blocking
-from .._transport import Request
 from ..types import Model, Page, Prediction, Version
 from ._base import Namespace, split_model
 

@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 from .._convert import format_timestamp
 from .._errors import ConfigurationError
+from .._http_types import Request
 from .._refs import parse_ref
 from .._request import cancel_after_header, check_input, prefer_header, webhook_fields
 from .._sync import blocking
-from .._transport import Request
 from ..types import Model, Page, Prediction, Version
 from ._base import Namespace, object_id, split_model
 

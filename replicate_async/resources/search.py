@@ -7,7 +7,7 @@ The endpoint needs no token (the spec gives it ``security: []``), so the request
 from __future__ import annotations
 
 from .._errors import ConfigurationError
-from .._transport import Request
+from .._http_types import Request
 from ..types import SearchResults
 from ._base import Namespace
 

@@ -6,10 +6,10 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .._errors import ConfigurationError
+from .._http_types import Request
 from .._refs import parse_ref
 from .._request import check_input, webhook_fields
 from .._sync import blocking
-from .._transport import Request
 from ..types import Model, Page, Training, Version
 from ._base import Namespace, object_id, split_model
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .._http_types import Request
 from .._sync import blocking
-from .._transport import Request
 from ..types import WebhookSecret
 from ._base import Namespace
 
