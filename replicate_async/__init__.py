@@ -29,7 +29,6 @@ from ._errors import (
     ReplicateError,
     RunTimeoutError,
     ServerError,
-    StreamError,
     TransportError,
     UnprocessableEntityError,
 )
@@ -103,7 +102,6 @@ __all__ = [
     "SearchModelResult",
     "SearchResults",
     "ServerError",
-    "StreamError",
     "StreamEvent",
     "Timeouts",
     "TokenBucketLimiter",

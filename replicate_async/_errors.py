@@ -24,8 +24,13 @@
     │   ├── ModelError                        status ``failed`` (or a stream ``error`` event)
     │   ├── PredictionCanceledError           status ``canceled``
     │   └── PredictionAbortedError            status ``aborted`` (deadline passed before start)
-    ├── RunTimeoutError (+ TimeoutError)      ``run(timeout=…)`` expired; carries the prediction id
-    └── StreamError                           a stream could neither continue nor be finished
+    └── RunTimeoutError (+ TimeoutError)      ``run(timeout=…)`` expired; carries the prediction id
+
+Defined next to the code that raises them, in the same tree: ``BlockingCallError``
+(+ RuntimeError; ``_sync``), ``FileInputError`` (a ConfigurationError; file inputs),
+``BatchStoppedError`` (a PredictionCanceledError; ``batch``), ``InvalidProviderIdError`` (an
+InvalidReferenceError) and ``ModerationOutputError`` (``providers``), and
+``webhooks.WebhookVerificationError`` with its subclasses.
 
 Every error has a readable ``str(e)`` and non-empty ``e.args``. None of them ever holds the
 API token: messages are built from response bodies and URLs, never from request headers.
@@ -62,7 +67,6 @@ __all__ = [
     "ReplicateError",
     "RunTimeoutError",
     "ServerError",
-    "StreamError",
     "TransportError",
     "UnprocessableEntityError",
     "error_from_response",
@@ -248,10 +252,6 @@ class RunTimeoutError(ReplicateAsyncError, TimeoutError):
 
     def __str__(self) -> str:
         return self.message
-
-
-class StreamError(ReplicateAsyncError):
-    """A stream broke and could neither be resumed nor finished from the prediction."""
 
 
 _STATUS_CLASSES: dict[int, type[ReplicateError]] = {

@@ -312,7 +312,7 @@ async def _cancel_detached(client: Client, prediction_id: str) -> Any:
     )
     try:
         path = f"/predictions/{quote(prediction_id, safe='')}/cancel"
-        response = await transport.request(Request("POST", path))
+        response = await transport.request(Request("POST", path, idempotent=True))
         return response.json()
     finally:
         await transport.aclose()

@@ -225,21 +225,32 @@ class _Job(_Data):
 
         ``timeout`` (seconds) bounds the wait and raises ``TimeoutError`` when it expires; the
         remote job keeps running (cancel it if you no longer need it). ``poll_interval`` caps the
-        delay between polls (default: ``REPLICATE_POLL_INTERVAL`` or 2 s).
+        delay between polls (default: the client's ``poll_interval``, else
+        ``REPLICATE_POLL_INTERVAL``, else 2 s).
         """
         import asyncio
 
         from ._polling import Backoff
 
+        client = self._bound()
+        if poll_interval is None:
+            poll_interval = client.poll_interval
         backoff = Backoff.from_env(ceiling=poll_interval)
-        sleep = self._bound()._sleep
+        sleep = client._sleep
 
         async def poll() -> None:
             while not self.terminal:
                 await sleep(backoff.next())
                 await self.async_reload()
 
-        await asyncio.wait_for(poll(), timeout)
+        try:
+            await asyncio.wait_for(poll(), timeout)
+        except asyncio.TimeoutError:
+            # Python 3.10's asyncio.TimeoutError is not the built-in one the docs promise.
+            raise TimeoutError(
+                f"{type(self).__name__} {self.id} was still {self.status} after {timeout} s; "
+                "it keeps running on the server (cancel() it if you no longer need it)"
+            ) from None
         return self
 
     reload = blocking(async_reload)

@@ -65,7 +65,7 @@ def get_prediction(state: CliState, prediction_id: str, as_json: bool) -> None:
 )
 @click.option("--since", metavar="ISO8601", help="Only predictions created after this time.")
 @click.option("--until", metavar="ISO8601", help="Only predictions created before this time.")
-@click.option("--source", type=click.Choice(["api", "web"]), help="Only from this source.")
+@click.option("--source", type=click.Choice(["web"]), help="Only predictions made on the website.")
 @json_option
 @pass_state
 def list_predictions(

@@ -19,9 +19,9 @@ def webhooks_group() -> None:
 @json_option
 @pass_state
 def secret(state: CliState, as_json: bool) -> None:
-    """Print the signing secret of your default webhook (``whsec_…``).
+    """Print the signing secret of your default webhook (whsec_…).
 
-    Verify deliveries with it: ``replicate_async.webhooks.verify(headers, body, secret)``.
+    Verify deliveries with it: replicate_async.webhooks.verify(headers, body, secret).
     """
 
     async def main() -> None:

@@ -152,7 +152,8 @@ class Predictions(Namespace):
     async def async_cancel(self, id: str) -> Prediction:
         """Cancel a prediction; one that already finished comes back unchanged."""
         path = f"/predictions/{object_id(id, 'prediction')}/cancel"
-        return self._prediction(await self._object(Request("POST", path)))
+        # Cancelling twice is harmless (a finished one comes back unchanged): safe to retry.
+        return self._prediction(await self._object(Request("POST", path, idempotent=True)))
 
     create = blocking(async_create)
     get = blocking(async_get)

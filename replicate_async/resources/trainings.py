@@ -88,7 +88,8 @@ class Trainings(Namespace):
     async def async_cancel(self, id: str) -> Training:
         """Cancel a training; one that already finished comes back unchanged."""
         path = f"/trainings/{object_id(id, 'training')}/cancel"
-        return self._training(await self._object(Request("POST", path)))
+        # Cancelling twice is harmless (a finished one comes back unchanged): safe to retry.
+        return self._training(await self._object(Request("POST", path, idempotent=True)))
 
     create = blocking(async_create)
     get = blocking(async_get)
