@@ -25,6 +25,7 @@ The steps, and the defects each one rules out (``PEER-DEFECTS.md``):
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -203,13 +204,9 @@ async def create_prediction(
     stream: bool | None = None,
 ) -> tuple[Prediction, Target]:
     """Create the prediction; ``owner/name`` of a model that is not official runs its latest
-    version (the models endpoint only serves official models). The version found is
-    remembered for a few minutes (``SchemaCache.latest``), so a fan-out looks it up once."""
-    cache = client._schemas
-    if "model" in target.create and target.model is not None:
-        known = cache.latest(target.model)
-        if known is not None:
-            target = _pinned(target, target.model, known)
+    version (the models endpoint only serves official models). What a model is, and its
+    latest version, are remembered for a few minutes (``SchemaCache``), so a fan-out looks
+    them up once. File inputs are checked (and sent) before any other request."""
     # File inputs are sent once, before the first create (a second one reuses their URLs),
     # and deleted when the create fails: always when the API refused it (4xx: nothing was
     # created); after an error that leaves it unknown (5xx, a lost connection, cancellation)
@@ -219,12 +216,31 @@ async def create_prediction(
         client, check_input(input), options.file_encoding, uploaded=uploaded
     )
     try:
+        target = await _name_the_model(client, target)
         return await _create_or_pin(client, target, input, options, wait, stream)
     except BaseException as exc:
         refused = isinstance(exc, ReplicateError) and not isinstance(exc, ServerError)
         if uploaded and (refused or options.cancel_on_exit):
             await delete_uploads(client, uploaded)
         raise
+
+
+async def _name_the_model(client: Client, target: Target) -> Target:
+    """For ``owner/name``: whether to run it through the official-models endpoint or to name
+    its latest version, from one lookup shared by concurrent runs (instead of a refused
+    create per run of a fan-out). A model the API marks neither way, or a failed lookup,
+    leaves the create to find out, as ``_create_or_pin`` does."""
+    cache = client._schemas
+    if "model" in target.create and target.model is not None:
+        known = cache.latest(target.model)
+        if known is None and not cache.official(target.model):
+            with contextlib.suppress(ReplicateError):  # the create reports a bad model
+                model = await cache.lookup_model(target.model)
+                if model.extra.get("is_official") is False:
+                    known = cache.latest(target.model)
+        if known is not None:
+            target = _pinned(target, target.model, known)
+    return target
 
 
 async def _create_or_pin(

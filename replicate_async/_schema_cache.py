@@ -43,6 +43,11 @@ _HEX64 = re.compile(r"[0-9a-f]{64}")
 _OPAQUE = frozenset({"", "hidden"})
 
 
+def _usable(version: Version | None) -> bool:
+    """Whether a model's ``latest_version`` can be named in a create (not absent or hidden)."""
+    return version is not None and bool(version.id) and version.id != "hidden"
+
+
 def spec_of(version: Version | None) -> OutputSpec | None:
     """The spec of a version object that carries its schema, else None."""
     if version is None or not isinstance(version.openapi_schema, dict):
@@ -60,9 +65,9 @@ class SchemaCache:
         self._pending: dict[tuple[asyncio.AbstractEventLoop, str], asyncio.Task[OutputSpec]] = {}
         # Latest versions of models run by name that the models endpoint does not serve.
         self._latest: dict[str, tuple[float, Version]] = {}
-        self._latest_pending: dict[
-            tuple[asyncio.AbstractEventLoop, str], asyncio.Task[Version | None]
-        ] = {}
+        self._official: dict[str, float] = {}  # official models, when each was seen
+        self._models: dict[str, tuple[float, Model]] = {}  # models looked up, when
+        self._model_pending: dict[tuple[asyncio.AbstractEventLoop, str], asyncio.Task[Model]] = {}
 
     def latest(self, model: str) -> Version | None:
         """The latest version of a non-official ``model`` found within ``LATEST_TTL``."""
@@ -71,30 +76,48 @@ class SchemaCache:
             return None
         return entry[1]
 
-    async def lookup_latest(self, model: str) -> Version | None:
-        """The latest version of ``model`` (``owner/name``), remembered for ``LATEST_TTL``.
+    def official(self, model: str) -> bool:
+        """Whether ``model`` was found official (served by its models endpoint) within
+        ``LATEST_TTL``."""
+        seen = self._official.get(model)
+        return seen is not None and time.monotonic() - seen <= LATEST_TTL
 
-        Concurrent callers share one ``GET /models/{owner}/{name}`` (the first wave of a
-        fan-out over a model that is not official makes one lookup, not one per run). ``None``
-        when the model has no usable latest version; API errors propagate to every caller.
-        """
+    async def lookup_model(self, model: str) -> Model:
+        """``GET /models/{owner}/{name}``, shared by concurrent callers (the first wave of a
+        fan-out makes one request, not one per run). Learns whether the model is official
+        and, when it is not, its latest version. API errors propagate to every caller."""
+        cached = self._models.get(model)
+        if cached is not None and time.monotonic() - cached[0] <= LATEST_TTL:
+            return cached[1]
+        loop = asyncio.get_running_loop()
+        key = (loop, model)
+        task = self._model_pending.get(key)
+        if task is None:
+            task = loop.create_task(self._fetch_model(model))
+            self._model_pending[key] = task
+            task.add_done_callback(lambda _: self._model_pending.pop(key, None))
+        return await asyncio.shield(task)
+
+    async def _fetch_model(self, model: str) -> Model:
+        found = await self._client.models.async_get(model)
+        self._models[model] = (time.monotonic(), found)
+        if found.extra.get("is_official") is True:
+            self._official[model] = time.monotonic()
+        elif _usable(found.latest_version):
+            assert found.latest_version is not None
+            self.remember_latest(model, found.latest_version)
+        return found
+
+    async def lookup_latest(self, model: str) -> Version | None:
+        """The latest version of ``model`` (``owner/name``), remembered for ``LATEST_TTL``;
+        ``None`` when it has no usable one (see ``lookup_model``)."""
         known = self.latest(model)
         if known is not None:
             return known
-        loop = asyncio.get_running_loop()
-        key = (loop, model)
-        task = self._latest_pending.get(key)
-        if task is None:
-            task = loop.create_task(self._fetch_latest(model))
-            self._latest_pending[key] = task
-            task.add_done_callback(lambda _: self._latest_pending.pop(key, None))
-        return await asyncio.shield(task)
-
-    async def _fetch_latest(self, model: str) -> Version | None:
-        found = await self._client.models.async_get(model)
-        latest = found.latest_version
-        if latest is None or not latest.id or latest.id == "hidden":
+        latest = (await self.lookup_model(model)).latest_version
+        if not _usable(latest):
             return None
+        assert latest is not None
         self.remember_latest(model, latest)
         return latest
 
@@ -109,6 +132,8 @@ class SchemaCache:
         """Forget every cached spec and latest version (the next run fetches again)."""
         self._specs.clear()
         self._latest.clear()
+        self._official.clear()
+        self._models.clear()
 
     def remember(self, key: str, spec: OutputSpec) -> None:
         """Store a spec learnt elsewhere (a ``Version`` object the caller passed in)."""
@@ -181,6 +206,18 @@ class SchemaCache:
         client = self._client
         if model is None or "/" not in model:
             return OutputSpec.unknown()  # nothing names the model: no endpoint to ask
+        cached = self._models.get(model)
+        if version is not None and cached is not None:
+            # The model was just looked up to run it: its latest version is the schema of a
+            # prediction that names that version, or an opaque one of an official model.
+            latest = cached[1].latest_version
+            official = cached[1].extra.get("is_official") is True
+            if latest is not None and (
+                latest.id == version or (official and not _HEX64.fullmatch(version))
+            ):
+                spec = spec_of(latest)
+                if spec is not None:
+                    return spec
         if version is not None:
             try:
                 found = await client.models.versions.async_get(model, version)
@@ -190,5 +227,5 @@ class SchemaCache:
                 # the model's latest version is their schema. A 64-hex id is authoritative.
                 if isinstance(exc, ServerError) or _HEX64.fullmatch(version):
                     raise
-        found_model = await client.models.async_get(model)
+        found_model = await self.lookup_model(model)
         return spec_of(found_model.latest_version) or OutputSpec.unknown()

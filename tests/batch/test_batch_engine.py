@@ -310,9 +310,10 @@ async def test_a_community_model_costs_one_create_per_item(
     results = [r async for r in client.batch(HELLO, inputs, concurrency=6)]
     assert sorted(r.status for r in results) == ["error"] + ["succeeded"] * 12
     by_operation = replicate_emulator.stats.by_operation
-    # the first probe tries the official-models endpoint once; the client then remembers the
-    # latest version (SchemaCache.latest), so the second probe names it directly too
-    assert by_operation["models.predictions.create"] == 1
+    # one shared model lookup says the model is not official and names its latest version
+    # (SchemaCache.lookup_model), so no create is spent on the official-models endpoint
+    assert by_operation["models.predictions.create"] == 0
+    assert by_operation["models.get"] == 1
     assert by_operation["predictions.create"] == 2 + 11
     versions = {job.version for job in replicate_emulator.predictions.values()}
     assert len(versions) == 1

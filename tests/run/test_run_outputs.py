@@ -151,6 +151,28 @@ async def test_model_run_by_name_looks_its_latest_version_up_once(
     for text in ("a", "b", "c"):
         assert await client.run("replicate/hello-world", input={"text": text}) == f"hello {text}"
     ops = replicate_emulator.stats.by_operation
-    assert ops["models.get"] == 1
-    assert ops["models.predictions.create"] == 1  # refused once, then the version is pinned
+    assert ops["models.get"] == 1  # says it is not official and names its latest version
+    assert ops["models.predictions.create"] == 0  # so no create is refused
     assert ops["predictions.create"] == 3
+
+
+async def test_official_model_run_by_name_uses_its_endpoint_after_one_lookup(
+    client: Client, replicate_emulator: Emulator
+) -> None:
+    for prompt in ("a", "b"):
+        await client.run("meta/meta-llama-3-8b-instruct", input={"prompt": prompt})
+    ops = replicate_emulator.stats.by_operation
+    assert ops["models.get"] == 1 and ops["models.predictions.create"] == 2
+    assert ops["predictions.create"] == 0
+
+
+async def test_model_lookup_failing_falls_back_to_probing_the_create(
+    client: Client, replicate_emulator: Emulator
+) -> None:
+    # The lookup is an optimisation: when it fails, the create itself finds the way.
+    replicate_emulator.faults.add(route="models.get", status=404, times=1)
+    assert await client.run("replicate/hello-world", input={"text": "x"}) == "hello x"
+    ops = replicate_emulator.stats.by_operation
+    assert ops["models.predictions.create"] == 1  # refused: not an official model
+    assert ops["models.get"] == 2  # the failed lookup, then the one that names the version
+    assert ops["predictions.create"] == 1
