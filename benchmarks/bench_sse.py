@@ -51,7 +51,7 @@ def make_stream(n_events: int) -> bytes:
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     """Run the benchmark, print the figures and save them as JSON."""
-    from replicate_async._sse import ServerSentEvent, SSEDecoder
+    from replicate_async._core.sse import ServerSentEvent, SSEDecoder
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=100_000)

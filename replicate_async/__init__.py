@@ -4,10 +4,9 @@
 local emulator (:mod:`replicate_async.emulator`) for tests and demos. Re-exports only.
 """
 
-from ._batch_types import BatchProgress, BatchResult, BatchStoppedError
 from ._client import Client, __version__
-from ._config import Timeouts
-from ._errors import (
+from ._core.config import Timeouts
+from ._core.errors import (
     APIConnectionError,
     APITimeoutError,
     AuthenticationError,
@@ -32,12 +31,13 @@ from ._errors import (
     TransportError,
     UnprocessableEntityError,
 )
-from ._file_input import FileInputError
-from ._files import FileOutput
-from ._ratelimit import TokenBucketLimiter
-from ._retry import RetryPolicy
-from ._stream import StreamEvent
-from ._sync import BlockingCallError
+from ._core.ratelimit import TokenBucketLimiter
+from ._core.retry import RetryPolicy
+from ._io.bridge import BlockingCallError
+from ._ops.batch_types import BatchProgress, BatchResult, BatchStoppedError
+from ._ops.file_input import FileInputError
+from ._ops.file_output import FileOutput
+from ._ops.stream import StreamEvent
 from .types import (
     Account,
     Collection,

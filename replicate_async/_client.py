@@ -14,17 +14,17 @@ from collections.abc import (
 from datetime import timedelta
 from typing import Any
 
-from ._config import Secret, Timeouts, resolve_base_url, resolve_token
-from ._errors import ConfigurationError
-from ._http_types import RateLimiter
-from ._ratelimit import TokenBucketLimiter
-from ._retry import RetryPolicy
-from ._run import RunOptions, run_prediction
-from ._schema_cache import SchemaCache
-from ._stream import StreamEvent, stream_run
-from ._sync import blocking, blocking_iter, in_bridge_thread, run_blocking
-from ._transport import Transport
-from .batch import DEFAULT_CONCURRENCY, BatchProgress, BatchResult, run_batch
+from ._core.config import Secret, Timeouts, resolve_base_url, resolve_token
+from ._core.errors import ConfigurationError
+from ._core.http_types import RateLimiter
+from ._core.ratelimit import TokenBucketLimiter
+from ._core.retry import RetryPolicy
+from ._io.bridge import blocking, blocking_iter, in_bridge_thread, run_blocking
+from ._io.transport import Transport
+from ._ops.batch import DEFAULT_CONCURRENCY, BatchProgress, BatchResult, run_batch
+from ._ops.run import RunOptions, run_prediction
+from ._ops.schemas import SchemaCache
+from ._ops.stream import StreamEvent, stream_run
 from .resources.account import AccountNamespace
 from .resources.collections import Collections
 from .resources.deployments import Deployments
@@ -293,7 +293,7 @@ class Client:
         first, up to 10 s, so they go out before the session closes.
         """
         if not self._transport.closed:
-            from ._finish import drain
+            from ._ops.wait import drain
 
             await drain()
         await self._transport.aclose()

@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
 
-from ._convert import structure, unstructure
-from ._sync import blocking, blocking_iter
+from ._core.convert import structure, unstructure
+from ._io.bridge import blocking, blocking_iter
 
 if TYPE_CHECKING:
     from ._client import Client
-    from ._stream import StreamEvent
+    from ._ops.stream import StreamEvent
 
 __all__ = [
     "TERMINAL_STATUSES",
@@ -189,7 +189,7 @@ class _Job(_Data):
 
     def _bound(self) -> Client:
         if self._client is None:
-            from ._errors import ConfigurationError
+            from ._core.errors import ConfigurationError
 
             raise ConfigurationError(
                 f"{type(self).__name__} {self.id} is not bound to a client; fetch it through "
@@ -230,7 +230,7 @@ class _Job(_Data):
         """
         import asyncio
 
-        from ._polling import Backoff
+        from ._core.backoff import Backoff
 
         client = self._bound()
         if poll_interval is None:
@@ -289,7 +289,7 @@ class Prediction(_Job):
         failed, canceled and aborted predictions. ``cancel_on_exit=True`` cancels the
         prediction when the loop is left before the end.
         """
-        from ._stream import stream_prediction
+        from ._ops.stream import stream_prediction
 
         return stream_prediction(
             self._bound(), self, use_file_output=use_file_output, cancel_on_exit=cancel_on_exit
@@ -303,7 +303,7 @@ class Prediction(_Job):
         and aborted predictions raise ``ModelError``, ``PredictionCanceledError`` and
         ``PredictionAbortedError``.
         """
-        from ._finish import shape_output, wait_for_terminal
+        from ._ops.wait import shape_output, wait_for_terminal
 
         client = self._bound()
         await wait_for_terminal(client, self)
@@ -514,7 +514,7 @@ class Page(Generic[T]):
 
     def __iter__(self) -> Iterator[T]:
         """Every item of this page and the pages after it (blocking)."""
-        from ._sync import iterate_blocking
+        from ._io.bridge import iterate_blocking
 
         return iterate_blocking(self._aiter())
 

@@ -26,7 +26,7 @@ from rich.progress import (
 )
 
 from .._client import Client
-from ..batch import BatchProgress
+from .._ops.batch import BatchProgress
 from ..types import Prediction
 from ..webhooks import sign, verify
 

@@ -6,13 +6,13 @@ import asyncio
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .._errors import (
+from .._core.backoff import Backoff
+from .._core.errors import (
     ModelError,
     PredictionAbortedError,
     PredictionCanceledError,
     PredictionError,
 )
-from .._polling import Backoff
 from ._outputs import print_output, save_files, shape_output, walk_files
 from ._render import echo_json, to_jsonable
 from ._status import StatusLine

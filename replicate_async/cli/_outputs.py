@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from .._files import FileOutput
-from .._run import shape_output as run_shape_output
+from .._ops.file_output import FileOutput
+from .._ops.run import shape_output as run_shape_output
 from ._errors import CliError
 from ._render import to_jsonable
 

@@ -33,9 +33,8 @@ from rich.progress import (
 from rich.text import Text
 
 from .._client import Client
-from .._ratelimit import TokenBucketLimiter
-from .._run import RunOptions
-from ..batch import (
+from .._core.ratelimit import TokenBucketLimiter
+from .._ops.batch import (
     DEFAULT_CONCURRENCY,
     BatchProgress,
     BatchResult,
@@ -43,6 +42,7 @@ from ..batch import (
     Engine,
     Item,
 )
+from .._ops.run import RunOptions
 from ..types import Prediction
 from ._batch_files import (
     Done,

@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from .._errors import RunTimeoutError
-from .._files import FileOutput
-from .._polling import Backoff
-from .._run import RunOptions, run_prediction
+from .._core.backoff import Backoff
+from .._core.errors import RunTimeoutError
+from .._ops.file_output import FileOutput
+from .._ops.run import RunOptions, run_prediction
 from ._context import CliState, json_option, pass_state
 from ._follow import present
 from ._inputs import parse_inputs
@@ -182,7 +182,7 @@ async def _detach(
     options: RunOptions,
     as_json: bool,
 ) -> None:
-    from .._run import create_prediction, resolve_target
+    from .._ops.run import create_prediction, resolve_target
 
     prediction, _ = await create_prediction(
         client, resolve_target(model, deployment), inputs, options, wait=None

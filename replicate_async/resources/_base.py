@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
-from .._errors import ConfigurationError, InvalidResponseError, ReplicateError, ServerError
-from .._http_types import Request
+from .._core.errors import ConfigurationError, InvalidResponseError, ReplicateError, ServerError
+from .._core.http_types import Request
 from ..types import File, Page
 
 if TYPE_CHECKING:
@@ -21,7 +21,7 @@ T = TypeVar("T")
 
 def split_model(ref: Any, name: str | None = None) -> tuple[str, str]:
     """``("owner", "name")`` from ``"owner/name"``, a Model, or two strings."""
-    from .._errors import InvalidReferenceError
+    from .._core.errors import InvalidReferenceError
 
     if name is not None:
         owner = str(ref)
@@ -79,7 +79,7 @@ class Namespace:
         so a failed call leaves nothing behind. After a 5xx or a lost connection a prediction
         may exist and need them, so they are kept (they expire after a day).
         """
-        from .._file_input import delete_uploads, prepare_input
+        from .._ops.file_input import delete_uploads, prepare_input
 
         uploaded: list[File] = []
         body = dict(request.json)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .._http_types import Request
-from .._sync import blocking
+from .._core.http_types import Request
+from .._io.bridge import blocking
 from ..types import Account
 from ._base import Namespace
 

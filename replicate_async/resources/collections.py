@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from .._errors import ConfigurationError
-from .._http_types import Request
-from .._sync import blocking
+from .._core.errors import ConfigurationError
+from .._core.http_types import Request
+from .._io.bridge import blocking
 from ..types import Collection, Page
 from ._base import Namespace
 

@@ -6,10 +6,10 @@ from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from .._errors import ConfigurationError
-from .._http_types import Request
-from .._refs import parse_deployment
-from .._sync import blocking
+from .._core.errors import ConfigurationError
+from .._core.http_types import Request
+from .._core.refs import parse_deployment
+from .._io.bridge import blocking
 from ..types import Deployment, Model, Page, Prediction, Version
 from ._base import Namespace, split_model
 

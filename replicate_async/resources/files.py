@@ -18,10 +18,10 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from .._errors import ConfigurationError
-from .._file_input import SourceValue, file_source
-from .._http_types import Part, Request
-from .._sync import blocking
+from .._core.errors import ConfigurationError
+from .._core.http_types import Part, Request
+from .._io.bridge import blocking
+from .._ops.file_input import SourceValue, file_source
 from ..types import File, Page
 from ._base import Namespace
 

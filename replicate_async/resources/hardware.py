@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import builtins
 
-from .._errors import InvalidResponseError
-from .._http_types import Request
-from .._sync import blocking
+from .._core.errors import InvalidResponseError
+from .._core.http_types import Request
+from .._io.bridge import blocking
 from ..types import Hardware
 from ._base import Namespace
 

@@ -7,9 +7,9 @@ from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from .._errors import ConfigurationError
-from .._http_types import Request
-from .._sync import blocking
+from .._core.errors import ConfigurationError
+from .._core.http_types import Request
+from .._io.bridge import blocking
 from ..types import Model, Page, Prediction, Version
 from ._base import Namespace, split_model
 

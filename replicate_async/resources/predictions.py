@@ -6,12 +6,12 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from .._convert import format_timestamp
-from .._errors import ConfigurationError
-from .._http_types import Request
-from .._refs import parse_ref
-from .._request import cancel_after_header, check_input, prefer_header, webhook_fields
-from .._sync import blocking
+from .._core.convert import format_timestamp
+from .._core.errors import ConfigurationError
+from .._core.http_types import Request
+from .._core.refs import parse_ref
+from .._core.request import cancel_after_header, check_input, prefer_header, webhook_fields
+from .._io.bridge import blocking
 from ..types import Model, Page, Prediction, Version
 from ._base import Namespace, object_id, split_model
 

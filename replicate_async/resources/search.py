@@ -6,8 +6,8 @@ The endpoint needs no token (the spec gives it ``security: []``), so the request
 
 from __future__ import annotations
 
-from .._errors import ConfigurationError
-from .._http_types import Request
+from .._core.errors import ConfigurationError
+from .._core.http_types import Request
 from ..types import SearchResults
 from ._base import Namespace
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from .._errors import ConfigurationError
-from .._http_types import Request
-from .._refs import parse_ref
-from .._request import check_input, webhook_fields
-from .._sync import blocking
+from .._core.errors import ConfigurationError
+from .._core.http_types import Request
+from .._core.refs import parse_ref
+from .._core.request import check_input, webhook_fields
+from .._io.bridge import blocking
 from ..types import Model, Page, Training, Version
 from ._base import Namespace, object_id, split_model
 

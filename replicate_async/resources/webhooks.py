@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .._http_types import Request
-from .._sync import blocking
+from .._core.http_types import Request
+from .._io.bridge import blocking
 from ..types import WebhookSecret
 from ._base import Namespace
 

@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from replicate_async import ServerError, UnprocessableEntityError
-from replicate_async._file_input import DATA_URI_MAX_SIZE
+from replicate_async._ops.file_input import DATA_URI_MAX_SIZE
 from replicate_async.emulator import Emulator
 from replicate_async.emulator.pytest_plugin import FAST_DEFAULTS
 

@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from replicate_async import Client, ConfigurationError
-from replicate_async._ratelimit import TokenBucketLimiter, _Bucket
+from replicate_async._core.ratelimit import TokenBucketLimiter, _Bucket
 
 
 class FakeTime:

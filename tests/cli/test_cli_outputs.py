@@ -10,7 +10,7 @@ import pytest
 from aiohttp import web
 
 from replicate_async import Client
-from replicate_async._files import FileOutput
+from replicate_async._ops.file_output import FileOutput
 from replicate_async.cli._errors import CliError
 from replicate_async.cli._outputs import print_output, save_files, unique_path
 

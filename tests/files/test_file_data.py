@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from replicate_async import InvalidResponseError
-from replicate_async._file_data import (
+from replicate_async._core.file_data import (
     decode_data_uri,
     encode_data_uri,
     guess_content_type,

@@ -17,8 +17,8 @@ from files_support import CALL_TIMEOUT, Twin
 
 import replicate_async as ra
 from replicate_async import Client, File, FileInputError, FileOutput
-from replicate_async._file_data import decode_data_uri
-from replicate_async._file_input import DATA_URI_MAX_SIZE, prepare_input
+from replicate_async._core.file_data import decode_data_uri
+from replicate_async._ops.file_input import DATA_URI_MAX_SIZE, prepare_input
 from replicate_async.emulator import Emulator
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4

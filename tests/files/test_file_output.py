@@ -12,7 +12,7 @@ from files_support import CALL_TIMEOUT, Origin, Twin, names
 
 import replicate_async as ra
 from replicate_async import Client, FileOutput
-from replicate_async._http_types import Request
+from replicate_async._core.http_types import Request
 from replicate_async.emulator import Emulator
 
 SDXL = "stability-ai/sdxl:7762fd07cf82c948538e41f63f77d685e02b063e37e496e96eefd46c929f9bdc"

@@ -18,7 +18,7 @@ from files_support import Twin
 
 import replicate_async as ra
 from replicate_async import Client
-from replicate_async._http_types import Request
+from replicate_async._core.http_types import Request
 from replicate_async.emulator import Emulator
 from replicate_async.resources.files import download_signature, signed_download_url
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from replicate_async import Client, ConfigurationError, Timeouts
-from replicate_async._config import read_dotenv, resolve_base_url, resolve_token
+from replicate_async._core.config import read_dotenv, resolve_base_url, resolve_token
 
 
 def test_explicit_token_wins(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ from datetime import timezone
 import pytest
 
 from replicate_async import Model, Page, Prediction
-from replicate_async._convert import parse_timestamp
+from replicate_async._core.convert import parse_timestamp
 from replicate_async.types import is_terminal
 
 

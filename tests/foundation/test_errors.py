@@ -7,7 +7,7 @@ import json
 import pytest
 
 import replicate_async as ra
-from replicate_async._errors import error_from_response
+from replicate_async._core.errors import error_from_response
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from replicate_async import ConfigurationError, InvalidReferenceError
-from replicate_async._request import (
+from replicate_async._core.request import (
     cancel_after_header,
     format_duration,
     prefer_header,

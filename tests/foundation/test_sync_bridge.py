@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from replicate_async import BlockingCallError, Client
-from replicate_async._sync import blocking, get_bridge_loop, run_blocking
+from replicate_async._io.bridge import blocking, get_bridge_loop, run_blocking
 from replicate_async.resources.models import Models, Versions
 from replicate_async.resources.predictions import Predictions
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from replicate_async import ConfigurationError, InvalidReferenceError
-from replicate_async._refs import ModelRef
+from replicate_async._core.refs import ModelRef
 from replicate_async.providers import (
     InvalidProviderIdError,
     ProviderId,

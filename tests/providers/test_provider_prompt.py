@@ -7,15 +7,15 @@ from typing import Any
 
 import pytest
 
-from replicate_async._provider_prompt import (
+from replicate_async.emulator._schemas import GEMMA_SCHEMA, LLAMA2_SCHEMA
+from replicate_async.providers import ModerationFlag, ModerationOutputError, parse_moderation
+from replicate_async.providers._prompt import (
     as_chat,
     input_properties,
     moderation_input,
     split_supported,
     text_input,
 )
-from replicate_async.emulator._schemas import GEMMA_SCHEMA, LLAMA2_SCHEMA
-from replicate_async.providers import ModerationFlag, ModerationOutputError, parse_moderation
 
 
 def test_prefix_and_suffix_wrap_the_prompt() -> None:

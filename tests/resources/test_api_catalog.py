@@ -11,7 +11,7 @@ from resource_support import Twin, api_requests
 
 import replicate_async as ra
 from replicate_async import Client, webhooks
-from replicate_async._http_types import Request
+from replicate_async._core.http_types import Request
 from replicate_async.emulator import Emulator
 from replicate_async.resources.search import search_request
 

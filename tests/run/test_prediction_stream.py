@@ -7,7 +7,7 @@ import pytest
 from run_support import LLAMA3, SDXL, Twin
 
 from replicate_async import Client, ModelError
-from replicate_async._files import FileOutput
+from replicate_async._ops.file_output import FileOutput
 from replicate_async.emulator import Emulator
 
 

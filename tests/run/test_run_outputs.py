@@ -12,7 +12,7 @@ from replicate_async import (
     PredictionAbortedError,
     PredictionCanceledError,
 )
-from replicate_async._files import FileOutput
+from replicate_async._ops.file_output import FileOutput
 from replicate_async.emulator import Emulator
 
 

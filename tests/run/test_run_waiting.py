@@ -8,7 +8,7 @@ import pytest
 from run_support import LLAMA3, SDXL, Twin, wait_until
 
 from replicate_async import Client, RunTimeoutError
-from replicate_async._run import RunOptions, run_prediction
+from replicate_async._ops.run import RunOptions, run_prediction
 from replicate_async.emulator import Emulator
 
 SLOW = {"stability-ai/sdxl": (0.0, 1000.0)}  # 5 s of real time at the fixture's speed

@@ -9,7 +9,7 @@ from aiohttp import web
 from run_support import LLAMA3, REF, SDXL, ScriptedAPI, Twin, collect, dumps, sse, wait_until
 
 from replicate_async import Client, ModelError, Prediction, PredictionCanceledError
-from replicate_async._files import FileOutput
+from replicate_async._ops.file_output import FileOutput
 from replicate_async.emulator import Emulator
 
 

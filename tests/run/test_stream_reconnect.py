@@ -17,7 +17,7 @@ from run_support import (
 )
 
 from replicate_async import Client
-from replicate_async._stream import StreamEvent, _remainder
+from replicate_async._ops.stream import StreamEvent, _remainder
 from replicate_async.emulator import Emulator
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import attrs
 import pytest
 
-from replicate_async._output import OutputSpec
+from replicate_async._core.output import OutputSpec
 
 
 @attrs.frozen

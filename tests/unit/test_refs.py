@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from replicate_async._errors import InvalidReferenceError, ReplicateAsyncError
-from replicate_async._refs import ModelRef, parse_deployment, parse_ref
+from replicate_async._core.errors import InvalidReferenceError, ReplicateAsyncError
+from replicate_async._core.refs import ModelRef, parse_deployment, parse_ref
 
 HEX = "39ed52f2a78e934b3ba6e2a89f5b1c712de7dfea535525255b1aa35c5565e08b"
 

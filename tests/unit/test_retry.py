@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from replicate_async._errors import ConfigurationError
-from replicate_async._retry import RetryDecision, RetryPolicy, parse_retry_after
+from replicate_async._core.errors import ConfigurationError
+from replicate_async._core.retry import RetryDecision, RetryPolicy, parse_retry_after
 
 NOW = 1_700_000_000.0
 POLICY = RetryPolicy()

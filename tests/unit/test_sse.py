@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from replicate_async._sse import ServerSentEvent, SSEDecoder
+from replicate_async._core.sse import ServerSentEvent, SSEDecoder
 
 E = ServerSentEvent
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from replicate_async._errors import ConfigurationError, ReplicateAsyncError
+from replicate_async._core.errors import ConfigurationError, ReplicateAsyncError
 from replicate_async.types import WebhookSecret
 from replicate_async.webhooks import (
     InvalidPayloadError,
@@ -342,9 +342,9 @@ def test_training_deliveries_parse_too() -> None:
 def test_the_receiver_is_loaded_only_when_used() -> None:
     code = (
         "import sys, replicate_async.webhooks as w\n"
-        "assert 'replicate_async._webhook_receiver' not in sys.modules\n"
+        "assert 'replicate_async.webhooks._receiver' not in sys.modules\n"
         "assert w.WebhookReceiver.__name__ == 'WebhookReceiver'\n"
-        "assert 'replicate_async._webhook_receiver' in sys.modules\n"
+        "assert 'replicate_async.webhooks._receiver' in sys.modules\n"
         "try:\n    w.nope\nexcept AttributeError:\n    pass\nelse:\n    raise SystemExit(1)\n"
     )
     result = subprocess.run(

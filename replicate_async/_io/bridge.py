@@ -1,0 +1,181 @@
+"""The bridge for blocking callers: one background event-loop thread per process.
+
+Every blocking twin (``create``, ``run_sync``, ``stream_sync`` …) runs its coroutine on this
+loop and waits for the result. That works in a plain script, inside a running event loop (a
+Jupyter cell: the caller's loop is never re-entered), from many threads at once, and after
+``os.fork`` (the child starts a fresh bridge). A blocking call made from the bridge thread itself
+would wait on itself forever, so it raises :class:`BlockingCallError` instead.
+
+Twins are made with :func:`blocking` (one typed line per twin: ``create = blocking(async_create)``)
+so ``mypy --strict`` checks both with one signature.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import os
+import threading
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from typing import Any, ParamSpec, TypeVar
+
+from .._core.errors import ReplicateAsyncError
+
+__all__ = ["BlockingCallError", "blocking", "blocking_iter", "iterate_blocking", "run_blocking"]
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class BlockingCallError(ReplicateAsyncError, RuntimeError):
+    """A blocking call was made from the bridge's own thread, where it would deadlock."""
+
+
+class _Bridge:
+    """An event loop running forever in a daemon thread."""
+
+    def __init__(self) -> None:
+        self.pid = os.getpid()
+        self.loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="replicate-async-bridge", daemon=True)
+        self.thread.start()
+        self._ready.wait()
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.loop.call_soon(self._ready.set)
+        self.loop.run_forever()
+
+
+_lock = threading.Lock()
+_bridge: _Bridge | None = None
+
+
+def _forget_bridge_after_fork() -> None:
+    # The thread does not exist in the child; its loop must never be touched there.
+    global _bridge, _lock
+    _bridge = None
+    _lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_bridge_after_fork)
+
+
+def get_bridge_loop() -> asyncio.AbstractEventLoop:
+    """The bridge's event loop, started on first use."""
+    global _bridge
+    bridge = _bridge
+    if bridge is None or bridge.pid != os.getpid() or not bridge.thread.is_alive():
+        with _lock:
+            bridge = _bridge
+            if bridge is None or bridge.pid != os.getpid() or not bridge.thread.is_alive():
+                bridge = _bridge = _Bridge()
+    return bridge.loop
+
+
+def in_bridge_thread() -> bool:
+    """Whether the caller runs on the bridge thread."""
+    bridge = _bridge
+    return bridge is not None and threading.current_thread() is bridge.thread
+
+
+CLEANUP_TIMEOUT = 30.0
+"""Seconds an interrupted blocking call waits for its coroutine to clean up (cancel requests)."""
+
+
+async def _signalling(
+    coro: Coroutine[Any, Any, T], started: threading.Event, ended: threading.Event
+) -> T:
+    started.set()
+    try:
+        return await coro
+    finally:
+        ended.set()
+
+
+def run_blocking(coro: Coroutine[Any, Any, T]) -> T:
+    """Run ``coro`` on the bridge loop and wait for its result in the calling thread.
+
+    Interrupting the wait (Ctrl-C) cancels the coroutine and waits (up to ``CLEANUP_TIMEOUT``,
+    or until a second Ctrl-C) until it has cleaned up, so the work it started is undone (``run``
+    cancels its remote prediction) before the interrupt propagates: the bridge is a daemon
+    thread, and an interpreter that exits takes it down wherever it is.
+    """
+    if in_bridge_thread():
+        coro.close()
+        raise BlockingCallError(
+            "a blocking replicate_async call was made from the library's own event-loop thread; "
+            "use the async_… / await form inside coroutines"
+        )
+    loop = get_bridge_loop()
+    started, ended = threading.Event(), threading.Event()
+    future = asyncio.run_coroutine_threadsafe(_signalling(coro, started, ended), loop)
+    try:
+        return future.result()
+    except BaseException:
+        if not future.done():
+            # A concurrent future is marked cancelled at once, whatever its task still does:
+            # wait for the coroutine itself to end (unless it never started: nothing to undo).
+            future.cancel()
+            if started.is_set():
+                ended.wait(CLEANUP_TIMEOUT)
+        raise
+
+
+def blocking(fn: Callable[P, Coroutine[Any, Any, T]]) -> Callable[P, T]:
+    """The blocking twin of a coroutine function: same signature, same docstring."""
+
+    @functools.wraps(fn)
+    def twin(*args: P.args, **kwargs: P.kwargs) -> T:
+        return run_blocking(fn(*args, **kwargs))
+
+    _rename(twin, fn)
+    return twin
+
+
+def _rename(twin: Callable[..., Any], fn: Callable[..., Any]) -> None:
+    """Name a twin after its coroutine without the ``async_`` prefix (``async_get`` → ``get``)."""
+    name = fn.__name__.removeprefix("async_")
+    twin.__name__ = name
+    qualname = fn.__qualname__
+    twin.__qualname__ = qualname.rsplit(".", 1)[0] + "." + name if "." in qualname else name
+
+
+async def _anext(iterator: AsyncIterator[T]) -> T:
+    return await iterator.__anext__()
+
+
+async def _aclose(iterator: AsyncIterator[Any]) -> None:
+    aclose = getattr(iterator, "aclose", None)
+    if aclose is not None:
+        await aclose()
+
+
+def iterate_blocking(iterator: AsyncIterator[T]) -> Iterator[T]:
+    """Iterate an async iterator from blocking code, one bridge round trip per item.
+
+    Leaving the loop early (``break``) closes the async iterator on the bridge, which closes any
+    connection it holds.
+    """
+    try:
+        while True:
+            try:
+                item = run_blocking(_anext(iterator))
+            except StopAsyncIteration:
+                return
+            yield item
+    finally:
+        if not in_bridge_thread():
+            run_blocking(_aclose(iterator))
+
+
+def blocking_iter(fn: Callable[P, AsyncIterator[T]]) -> Callable[P, Iterator[T]]:
+    """The blocking twin of an async generator function: same signature, same docstring."""
+
+    @functools.wraps(fn)
+    def twin(*args: P.args, **kwargs: P.kwargs) -> Iterator[T]:
+        return iterate_blocking(fn(*args, **kwargs))
+
+    _rename(twin, fn)
+    return twin

@@ -1,0 +1,264 @@
+"""File outputs: :class:`FileOutput`, a lazy handle on a file a model produced.
+
+Security (PEER-DEFECTS 22): every download goes through ``Transport.download``, which never
+attaches the API token, whatever the host; it follows redirects only because there is no
+credential to hand on. Laziness (PEER-DEFECTS 26): creating a ``FileOutput``, printing it,
+``str()``/``repr()`` and comparing it never touch the network; only reading does (and the
+notebook's rich display, which is a read the notebook asks for).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import os
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+from .._core.errors import ConfigurationError, InvalidResponseError, ReplicateAsyncError
+from .._core.file_data import (
+    data_uri_media_type,
+    decode_data_uri,
+    guess_content_type,
+    is_data_uri,
+    safe_filename,
+    sniff_image_type,
+)
+from .._io.bridge import blocking, blocking_iter
+
+if TYPE_CHECKING:
+    from .._client import Client
+
+__all__ = ["DEFAULT_CHUNK_SIZE", "FileOutput"]
+
+DEFAULT_CHUNK_SIZE = 64 * 1024
+_SAVE_CHUNK_SIZE = 1024 * 1024
+_DISPLAYABLE = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "image/svg+xml"})
+
+
+class FileOutput:
+    """A file a model produced: a URL (or ``data:`` URI) that is downloaded only when read.
+
+    ``str(f)`` and ``f.url`` are the URL; nothing is fetched until you read::
+
+        data = await f.async_read()          # or f.read() in blocking code
+        path = await f.async_save("out/")    # or f.save("out/"): a directory or a file path
+        async for chunk in f: ...            # or: for chunk in f: ...
+
+    Each read downloads again (nothing is cached). Downloads never carry the API token, and
+    ``data:`` URIs are decoded locally without any request. In Jupyter an image output shows as
+    an image: the notebook's rich display is the only repr that downloads.
+    """
+
+    __slots__ = ("_client", "_response_type", "url")
+
+    def __init__(self, url: str, client: Client) -> None:
+        self.url: str = url
+        self._client: Client | None = client
+        self._response_type: str | None = None
+
+    # A pickle holds the URL only, never the client (it holds the API token): an unpickled
+    # file is read again once bound, ``FileOutput(f.url, client)``. Copies keep the client.
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_unbound, (self.url,))
+
+    def __copy__(self) -> FileOutput:
+        return self._copy()
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> FileOutput:
+        return self._copy()
+
+    def _copy(self) -> FileOutput:
+        twin = FileOutput.__new__(FileOutput)
+        twin.url, twin._client, twin._response_type = self.url, self._client, self._response_type
+        return twin
+
+    # -- what it is, without the network -------------------------------------------------
+    def __str__(self) -> str:
+        return self.url
+
+    def __repr__(self) -> str:
+        if is_data_uri(self.url):
+            with contextlib.suppress(ReplicateAsyncError):
+                media = data_uri_media_type(self.url)
+                return f"<FileOutput data:{media} ({len(self.url)} characters)>"
+        return f"FileOutput({self.url!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, FileOutput):
+            return self.url == other.url
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self.url)
+
+    @property
+    def content_type(self) -> str | None:
+        """The MIME type: a ``data:`` URI's, else the last download's ``Content-Type``, else the
+        one the URL's extension suggests (``None`` when unknown). Never makes a request."""
+        if is_data_uri(self.url):
+            with contextlib.suppress(ReplicateAsyncError):
+                return data_uri_media_type(self.url).split(";")[0].strip() or None
+            return None
+        if self._response_type:
+            return self._response_type
+        from urllib.parse import urlsplit
+
+        return guess_content_type(urlsplit(self.url).path)
+
+    @property
+    def filename(self) -> str:
+        """The name :meth:`save` uses inside a directory (safe: no separators, no ``..``)."""
+        return safe_filename(self.url, self.content_type)
+
+    # -- reading -------------------------------------------------------------------------
+    @contextlib.asynccontextmanager
+    async def _open(self) -> AsyncIterator[AsyncIterator[bytes]]:
+        """The raw body as chunks of whatever size arrives."""
+        if is_data_uri(self.url):
+            data, _ = decode_data_uri(self.url)
+            yield _once(data)
+            return
+        if not self.url.lower().startswith(("https://", "http://")):
+            raise InvalidResponseError(
+                f"cannot download {self.url[:80]!r}: only http(s) URLs and data: URIs are files"
+            )
+        if self._client is None:
+            raise ConfigurationError(
+                f"this FileOutput ({self.url[:80]}) was unpickled without a client; read it "
+                "through one: FileOutput(file.url, client)"
+            )
+        async with self._client._transport.download(self.url) as stream:
+            header = stream.headers.get("Content-Type")
+            if header:
+                self._response_type = header.split(";")[0].strip() or None
+            chunks = stream.chunks()
+            try:
+                yield chunks
+            finally:
+                close = getattr(chunks, "aclose", None)
+                if close is not None:
+                    await close()
+
+    async def async_read(self) -> bytes:
+        """Download the whole file and return its bytes (no token is ever sent)."""
+        async with self._open() as chunks:
+            parts = [chunk async for chunk in chunks]
+        return b"".join(parts)
+
+    async def async_iter_chunks(self, chunk_size: int = DEFAULT_CHUNK_SIZE) -> AsyncIterator[bytes]:
+        """Download the file piece by piece: chunks of exactly ``chunk_size`` bytes (the last
+        one may be shorter). Leaving the loop early closes the connection."""
+        if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+            raise ConfigurationError(f"chunk_size must be a positive int, got {chunk_size!r}")
+        async with self._open() as chunks:
+            buffer = bytearray()
+            async for piece in chunks:
+                if not buffer and len(piece) == chunk_size:
+                    yield piece
+                    continue
+                buffer += piece
+                while len(buffer) >= chunk_size:
+                    yield bytes(buffer[:chunk_size])
+                    del buffer[:chunk_size]
+            if buffer:
+                yield bytes(buffer)
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        """``async for chunk in f``: :meth:`async_iter_chunks` with the default size."""
+        return self.async_iter_chunks()
+
+    def __iter__(self) -> Iterator[bytes]:
+        """``for chunk in f`` (blocking): :meth:`iter_chunks` with the default size."""
+        return self.iter_chunks()
+
+    async def async_save(self, path: str | os.PathLike[str] = ".") -> Path:
+        """Download the file to ``path`` and return where it was written.
+
+        ``path`` is a file path, or an existing directory, in which case the file is named
+        after the URL (:attr:`filename`, with the extension of the downloaded content type when
+        the URL has none; never outside that directory). The file appears only once complete
+        (written to a temporary name, then renamed); an existing file is replaced.
+        """
+        base = Path(path)
+        into_dir = await asyncio.to_thread(_check_destination, base)
+        async with self._open() as chunks:
+            target = base / self.filename if into_dir else base
+            temp_name, handle = await asyncio.to_thread(_temporary_beside, target)
+            try:
+                try:
+                    buffer = bytearray()
+                    async for chunk in chunks:
+                        buffer += chunk
+                        if len(buffer) >= _SAVE_CHUNK_SIZE:
+                            await asyncio.to_thread(handle.write, bytes(buffer))
+                            buffer.clear()
+                    await asyncio.to_thread(handle.write, bytes(buffer))
+                finally:
+                    handle.close()
+                await asyncio.to_thread(os.replace, temp_name, target)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(temp_name)
+                raise
+        return target
+
+    read = blocking(async_read)
+    iter_chunks = blocking_iter(async_iter_chunks)
+    save = blocking(async_save)
+
+    # -- notebooks -------------------------------------------------------------------------
+    def _repr_mimebundle_(
+        self, include: Any = None, exclude: Any = None, **kwargs: Any
+    ) -> dict[str, Any] | None:
+        """Jupyter's rich display: an image output is downloaded (blocking) and shown.
+
+        Only notebooks call this hook; a plain ``repr()`` never downloads. Anything that is not
+        an image by its URL or ``data:`` media type is shown as its repr without a request.
+        """
+        if self.content_type not in _DISPLAYABLE:
+            return None
+        if include is not None and not any(t in include for t in _DISPLAYABLE):
+            return None
+        try:
+            data = self.read()
+        except ReplicateAsyncError as exc:
+            return {"text/plain": f"{self!r} (could not be displayed: {exc})"}
+        kind = sniff_image_type(data)
+        if kind is None or (exclude is not None and kind in exclude):
+            return {"text/plain": repr(self)}
+        shown = (
+            data.decode("utf-8", "replace")
+            if kind == "image/svg+xml"
+            else base64.b64encode(data).decode("ascii")
+        )
+        return {kind: shown, "text/plain": repr(self)}
+
+
+def _check_destination(path: Path) -> bool:
+    """Whether ``path`` is a directory; a file path whose directory is missing raises."""
+    if path.is_dir():
+        return True
+    if not path.parent.is_dir():
+        raise FileNotFoundError(f"cannot save to {path}: no directory {path.parent}")
+    return False
+
+
+def _temporary_beside(target: Path) -> tuple[str, BinaryIO]:
+    fd, name = tempfile.mkstemp(prefix=f".{target.name[:50]}.", suffix=".part", dir=target.parent)
+    return name, os.fdopen(fd, "wb")
+
+
+def _unbound(url: str) -> FileOutput:
+    """A ``FileOutput`` of ``url`` without a client (what unpickling gives)."""
+    file = FileOutput.__new__(FileOutput)
+    file.url, file._client, file._response_type = url, None, None
+    return file
+
+
+async def _once(data: bytes) -> AsyncIterator[bytes]:
+    if data:
+        yield data
