@@ -16,14 +16,14 @@ demo: $(STAMP)
 	$(BIN)/replicate-async demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check replicate_async tests benchmarks
-	$(BIN)/ruff format --check replicate_async tests benchmarks
+	$(BIN)/ruff check replicate_async tests benchmarks scripts
+	$(BIN)/ruff format --check replicate_async tests benchmarks scripts
 
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict replicate_async
 
 pytest: $(STAMP)
-	$(BIN)/python -m pytest -W error::ResourceWarning -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 -W error::ResourceWarning -q $(PYTEST_ARGS)
 
 test: lint typecheck pytest
 

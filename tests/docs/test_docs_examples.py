@@ -1,6 +1,8 @@
 """Every ```python block of README.md and docs/**/*.md runs, each as its own test.
 
-Each block runs in a fresh Python process (timeout ``EXAMPLE_TIMEOUT``), its working directory a
+Each block runs in a fresh Python process (timeout ``EXAMPLE_TIMEOUT``), forked from a server
+that has already imported the package (``forker.py``: the same process a script gets, without
+paying the interpreter start and imports a hundred times), its working directory a
 temporary directory, against an emulator started for it in this process, with the environment a
 user would have: ``REPLICATE_BASE_URL`` (the emulator) and ``REPLICATE_API_TOKEN``. So examples
 may use ``replicate_async.Client()`` as real users do, or start their own ``Emulator()``.
@@ -11,6 +13,7 @@ program output use other fence languages (```bash, ```text).
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -41,6 +44,44 @@ EMULATOR_OPTIONS = {
 BLOCKS = python_blocks()
 
 
+class Forker:
+    """The fork server of this test process (see ``forker.py``)."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, str(Path(__file__).with_name("forker.py"))],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+
+    def run(self, script: Path, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+        out, err = cwd / ".stdout", cwd / ".stderr"
+        job = {"script": str(script), "cwd": str(cwd), "env": env, "timeout": EXAMPLE_TIMEOUT}
+        job.update(stdout=str(out), stderr=str(err))
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write(json.dumps(job) + "\n")
+        self.process.stdin.flush()
+        answer = json.loads(self.process.stdout.readline())
+        stdout, stderr = out.read_text("utf-8"), err.read_text("utf-8")
+        if answer["timed_out"]:
+            raise subprocess.TimeoutExpired(str(script), EXAMPLE_TIMEOUT, stdout, stderr)
+        return subprocess.CompletedProcess([str(script)], answer["returncode"], stdout, stderr)
+
+    def close(self) -> None:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.close()
+        self.process.wait(timeout=30)
+        self.process.stdout.close()
+
+
+@pytest.fixture(scope="session")
+def forker() -> Iterator[Forker]:
+    server = Forker()
+    yield server
+    server.close()
+
+
 @pytest.fixture
 def docs_emulator() -> Iterator[Emulator]:
     """A stand-alone emulator (its own thread) for one example."""
@@ -48,7 +89,9 @@ def docs_emulator() -> Iterator[Emulator]:
         yield emu
 
 
-def run_block(block: Block, api_url: str, workdir: Path) -> subprocess.CompletedProcess[str]:
+def run_block(
+    block: Block, api_url: str, workdir: Path, forker: Forker
+) -> subprocess.CompletedProcess[str]:
     """Run one block as a script in ``workdir``, as a user would, against ``api_url``."""
     script = workdir / "example.py"
     script.write_text(block.code, encoding="utf-8")
@@ -59,20 +102,13 @@ def run_block(block: Block, api_url: str, workdir: Path) -> subprocess.Completed
         PYTHONUNBUFFERED="1",
         PYTHONWARNINGS="error::ResourceWarning",
     )
-    return subprocess.run(
-        [sys.executable, str(script)],
-        cwd=workdir,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=EXAMPLE_TIMEOUT,
-    )
+    return forker.run(script, workdir, env)
 
 
-def check_block(block: Block, api_url: str, workdir: Path) -> None:
+def check_block(block: Block, api_url: str, workdir: Path, forker: Forker) -> None:
     """Fail (showing the code, stdout and stderr) unless the block runs cleanly."""
     try:
-        result = run_block(block, api_url, workdir)
+        result = run_block(block, api_url, workdir, forker)
     except subprocess.TimeoutExpired as exc:
         pytest.fail(
             f"{block.id} did not finish within {EXAMPLE_TIMEOUT:g} s\n"
@@ -89,25 +125,29 @@ def check_block(block: Block, api_url: str, workdir: Path) -> None:
 
 
 @pytest.mark.parametrize("block", BLOCKS, ids=[b.id for b in BLOCKS])
-def test_example_runs(block: Block, docs_emulator: Emulator, tmp_path: Path) -> None:
+def test_example_runs(
+    block: Block, docs_emulator: Emulator, tmp_path: Path, forker: Forker
+) -> None:
     reason = block.skip_reason
     if reason is not None:
         pytest.skip(f"{block.id}: {reason}")
-    check_block(block, docs_emulator.url, tmp_path)
+    check_block(block, docs_emulator.url, tmp_path, forker)
 
 
-def test_a_failing_example_fails_with_its_stderr(docs_emulator: Emulator, tmp_path: Path) -> None:
+def test_a_failing_example_fails_with_its_stderr(
+    docs_emulator: Emulator, tmp_path: Path, forker: Forker
+) -> None:
     code = "import replicate_async\nreplicate_async.Client().run_sync('nobody/nothing')\n"
     block = Block(ROOT / "README.md", 1, "python", code)
     with pytest.raises(pytest.fail.Exception) as failed:
-        check_block(block, docs_emulator.url, tmp_path)
+        check_block(block, docs_emulator.url, tmp_path, forker)
     assert "README.md:1 exited with 1" in str(failed.value)
     assert "NotFoundError" in str(failed.value)  # the example's own traceback is shown
     leaky = Block(
         ROOT / "README.md", 2, "python", "import os\nprint(os.environ['REPLICATE_API_TOKEN'])\n"
     )
     with pytest.raises(AssertionError, match="printed the API token"):
-        check_block(leaky, docs_emulator.url, tmp_path)
+        check_block(leaky, docs_emulator.url, tmp_path, forker)
 
 
 def test_blocks_are_found_with_their_fences_and_skip_reasons(tmp_path: Path) -> None:
