@@ -31,13 +31,13 @@ from ._core.errors import (
     TransportError,
     UnprocessableEntityError,
 )
+from ._core.events import StreamEvent
+from ._core.file_source import FileInputError
 from ._core.ratelimit import TokenBucketLimiter
 from ._core.retry import RetryPolicy
 from ._io.bridge import BlockingCallError
 from ._ops.batch_types import BatchProgress, BatchResult, BatchStoppedError
-from ._ops.file_input import FileInputError
 from ._ops.file_output import FileOutput
-from ._ops.stream import StreamEvent
 from .types import (
     Account,
     Collection,

@@ -16,15 +16,18 @@ from typing import Any
 
 from ._core.config import Secret, Timeouts, resolve_base_url, resolve_token
 from ._core.errors import ConfigurationError
+from ._core.events import StreamEvent
 from ._core.http_types import RateLimiter
 from ._core.ratelimit import TokenBucketLimiter
 from ._core.retry import RetryPolicy
 from ._io.bridge import blocking, blocking_iter, in_bridge_thread, run_blocking
 from ._io.transport import Transport
 from ._ops.batch import DEFAULT_CONCURRENCY, BatchProgress, BatchResult, run_batch
+from ._ops.file_input import delete_uploads, prepare_input
 from ._ops.run import RunOptions, run_prediction
 from ._ops.schemas import SchemaCache
-from ._ops.stream import StreamEvent, stream_run
+from ._ops.stream import stream_prediction, stream_run
+from ._ops.wait import shape_output, wait_for_terminal
 from .resources.account import AccountNamespace
 from .resources.collections import Collections
 from .resources.deployments import Deployments
@@ -35,7 +38,7 @@ from .resources.predictions import Predictions
 from .resources.search import SearchNamespace
 from .resources.trainings import Trainings
 from .resources.webhooks import Webhooks
-from .types import Model, Prediction, SearchResults, Version
+from .types import File, Model, Prediction, SearchResults, Version
 
 __all__ = ["Client"]
 
@@ -104,7 +107,7 @@ class Client:
         self.hardware = HardwareNamespace(self)
         self.webhooks = Webhooks(self)
         self._search = SearchNamespace(self)
-        self._schemas = SchemaCache(self)
+        self._schemas = SchemaCache(self.models)
 
     # -- configuration -------------------------------------------------------------------
     def _resolve_token(self) -> Secret:
@@ -127,6 +130,25 @@ class Client:
         return f"<replicate_async.Client base_url={str(self.base_url)!r} {state}>"
 
     # -- data binding --------------------------------------------------------------------
+    async def _prepare_input(
+        self, value: dict[str, Any], file_encoding: str | None, *, uploaded: list[File]
+    ) -> dict[str, Any]:
+        return await prepare_input(self, value, file_encoding, uploaded=uploaded)
+
+    async def _delete_uploads(self, files: list[File]) -> None:
+        await delete_uploads(self, files)
+
+    def _stream_prediction(
+        self, prediction: Prediction, *, use_file_output: bool, cancel_on_exit: bool
+    ) -> AsyncGenerator[StreamEvent, None]:
+        return stream_prediction(
+            self, prediction, use_file_output=use_file_output, cancel_on_exit=cancel_on_exit
+        )
+
+    async def _prediction_result(self, prediction: Prediction, *, use_file_output: bool) -> Any:
+        await wait_for_terminal(self, prediction)
+        return await shape_output(self, prediction, use_file_output=use_file_output)
+
     def _prediction(self, data: Mapping[str, Any]) -> Prediction:
         prediction = Prediction.from_dict(data, client=self)
         if prediction.urls is not None and prediction.urls.stream:

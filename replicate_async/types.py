@@ -10,16 +10,13 @@ from __future__ import annotations
 import copy
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import attrs
 
 from ._core.convert import structure, unstructure
+from ._core.events import StreamEvent
 from ._io.bridge import blocking, blocking_iter
-
-if TYPE_CHECKING:
-    from ._client import Client
-    from ._ops.stream import StreamEvent
 
 __all__ = [
     "TERMINAL_STATUSES",
@@ -57,6 +54,43 @@ def is_terminal(status: str | None) -> bool:
     return status in TERMINAL_STATUSES
 
 
+_J_co = TypeVar("_J_co", covariant=True)
+
+
+class _JobNamespace(Protocol[_J_co]):
+    """``client.predictions`` / ``client.trainings`` as a bound object uses them."""
+
+    async def async_get(self, id: str, /) -> _J_co: ...
+
+    async def async_cancel(self, id: str, /) -> _J_co: ...
+
+
+class BoundClient(Protocol):
+    """What a data object needs of the client that fetched it to reload, wait, cancel, stream.
+
+    The :class:`~replicate_async.Client` provides it. Data classes never import the client or
+    the operations (lower layers, ARCHITECTURE section 2): they call these.
+    """
+
+    @property
+    def predictions(self) -> _JobNamespace[Prediction]: ...
+
+    @property
+    def trainings(self) -> _JobNamespace[Training]: ...
+
+    @property
+    def poll_interval(self) -> float | None: ...
+
+    @property
+    def _sleep(self) -> Callable[[float], Awaitable[None]]: ...
+
+    def _stream_prediction(
+        self, prediction: Prediction, *, use_file_output: bool, cancel_on_exit: bool
+    ) -> AsyncGenerator[StreamEvent, None]: ...
+
+    async def _prediction_result(self, prediction: Prediction, *, use_file_output: bool) -> Any: ...
+
+
 def _extra() -> Any:
     return attrs.field(factory=dict, repr=False)
 
@@ -71,7 +105,7 @@ class _Data:
     extra: dict[str, Any]
 
     @classmethod
-    def from_dict(cls: type[T], data: Mapping[str, Any], client: Client | None = None) -> T:
+    def from_dict(cls: type[T], data: Mapping[str, Any], client: BoundClient | None = None) -> T:
         """Build the object from a decoded JSON object (unknown fields go to ``extra``)."""
         obj = structure(cls, data)
         if client is not None and hasattr(obj, "_client"):
@@ -187,7 +221,7 @@ class _Job(_Data):
     def __deepcopy__(self: J, memo: dict[int, Any]) -> J:
         return type(self).from_dict(copy.deepcopy(self.to_dict(), memo), self._client)
 
-    def _bound(self) -> Client:
+    def _bound(self) -> BoundClient:
         if self._client is None:
             from ._core.errors import ConfigurationError
 
@@ -195,7 +229,7 @@ class _Job(_Data):
                 f"{type(self).__name__} {self.id} is not bound to a client; fetch it through "
                 "a Client (client.predictions.get(...)) to reload, wait or cancel it"
             )
-        client: Client = self._client
+        client: BoundClient = self._client
         return client
 
     def _update(self: J, fresh: J) -> J:
@@ -289,10 +323,8 @@ class Prediction(_Job):
         failed, canceled and aborted predictions. ``cancel_on_exit=True`` cancels the
         prediction when the loop is left before the end.
         """
-        from ._ops.stream import stream_prediction
-
-        return stream_prediction(
-            self._bound(), self, use_file_output=use_file_output, cancel_on_exit=cancel_on_exit
+        return self._bound()._stream_prediction(
+            self, use_file_output=use_file_output, cancel_on_exit=cancel_on_exit
         )
 
     async def async_result(self, *, use_file_output: bool = True) -> Any:
@@ -303,11 +335,7 @@ class Prediction(_Job):
         and aborted predictions raise ``ModelError``, ``PredictionCanceledError`` and
         ``PredictionAbortedError``.
         """
-        from ._ops.wait import shape_output, wait_for_terminal
-
-        client = self._bound()
-        await wait_for_terminal(client, self)
-        return await shape_output(client, self, use_file_output=use_file_output)
+        return await self._bound()._prediction_result(self, use_file_output=use_file_output)
 
     stream = blocking_iter(async_stream)
     result = blocking(async_result)

@@ -40,10 +40,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from ..types import Prediction
+from datetime import datetime
+from typing import Any, Protocol
 
 __all__ = [
     "APIConnectionError",
@@ -71,6 +69,25 @@ __all__ = [
     "UnprocessableEntityError",
     "error_from_response",
 ]
+
+
+class Prediction(Protocol):
+    """The prediction (or training) an error carries: a :class:`replicate_async.Prediction`
+    (or ``Training``). Described here by what it has, so that this pure module needs no import
+    of the data classes (a higher layer)."""
+
+    id: str
+    status: str
+    model: str | None
+    version: str | None
+    input: dict[str, Any] | None
+    output: Any
+    logs: str | None
+    error: Any
+    metrics: dict[str, Any] | None
+    created_at: datetime | None
+    started_at: datetime | None
+    completed_at: datetime | None
 
 
 class ReplicateAsyncError(Exception):

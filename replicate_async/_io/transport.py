@@ -113,6 +113,20 @@ class Transport:
         self.closed = False
         self._closing: set[asyncio.Task[None]] = set()
 
+    def detached(self) -> Transport:
+        """A new transport with this one's configuration and none of its sessions or state.
+
+        For a last request (a cancel) that must go out while this transport closes or its event
+        loop ends; the caller closes it.
+        """
+        return Transport(
+            base_url=self.base_url,
+            token=self._token,
+            user_agent=self._user_agent,
+            timeouts=self.timeouts,
+            retry=self.retry,
+        )
+
     # -- who may receive the token -------------------------------------------------------
     def trust_stream_url(self, url: str) -> None:
         """Allow the token on the origin of a ``urls.stream`` that the API itself returned."""

@@ -46,7 +46,7 @@ from .batch_types import BatchProgress, BatchResult, BatchStoppedError, Item
 from .run import RunOptions
 
 if TYPE_CHECKING:
-    from .._client import Client
+    from .context import OpsClient
 
 __all__ = [
     "DEFAULT_CONCURRENCY",
@@ -62,7 +62,7 @@ __all__ = [
 
 
 def run_batch(
-    client: Client,
+    client: OpsClient,
     ref: str | Model | Version | None,
     inputs: Iterable[Any] | AsyncIterable[Any],
     options: RunOptions,

@@ -28,7 +28,7 @@ from .run import RunOptions, resolve_target, run_prediction
 from .wait import CANCEL_TIMEOUT, cancel_remote, give_up, shape_output, wait_for_terminal
 
 if TYPE_CHECKING:
-    from .._client import Client
+    from .context import OpsClient
 
 __all__ = ["CREATE_GRACE", "DEFAULT_CONCURRENCY", "Engine", "Hook", "ProgressCallback"]
 
@@ -74,7 +74,7 @@ class Engine:
 
     def __init__(
         self,
-        client: Client,
+        client: OpsClient,
         ref: str | Model | Version | None,
         options: RunOptions,
         *,
@@ -402,7 +402,7 @@ def _failure(slot: _Slot, exc: Exception) -> BatchResult:
     item = slot.item
     prediction = slot.prediction
     status = "error"
-    if isinstance(exc, PredictionError) and exc.prediction is not None:
+    if isinstance(exc, PredictionError) and isinstance(exc.prediction, Prediction):
         prediction = exc.prediction
         status = str(exc.prediction.status or "failed")
     elif isinstance(exc, RunTimeoutError):

@@ -30,7 +30,7 @@ from .._core.file_data import (
 from .._io.bridge import blocking, blocking_iter
 
 if TYPE_CHECKING:
-    from .._client import Client
+    from .context import OpsClient
 
 __all__ = ["DEFAULT_CHUNK_SIZE", "FileOutput"]
 
@@ -55,9 +55,9 @@ class FileOutput:
 
     __slots__ = ("_client", "_response_type", "url")
 
-    def __init__(self, url: str, client: Client) -> None:
+    def __init__(self, url: str, client: OpsClient) -> None:
         self.url: str = url
-        self._client: Client | None = client
+        self._client: OpsClient | None = client
         self._response_type: str | None = None
 
     # A pickle holds the URL only, never the client (it holds the API token): an unpickled

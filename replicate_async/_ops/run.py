@@ -64,8 +64,8 @@ from .wait import (
 )
 
 if TYPE_CHECKING:
-    from .._client import Client
     from ..types import File
+    from .context import OpsClient
 
 __all__ = [
     "CANCEL_TIMEOUT",
@@ -201,7 +201,7 @@ def _resolve(ref: Ref, deployment: str | None) -> Target:
 
 
 async def create_prediction(
-    client: Client,
+    client: OpsClient,
     target: Target,
     input: Any,
     options: RunOptions,
@@ -231,7 +231,7 @@ async def create_prediction(
         raise
 
 
-async def _name_the_model(client: Client, target: Target) -> Target:
+async def _name_the_model(client: OpsClient, target: Target) -> Target:
     """For ``owner/name``: whether to run it through the official-models endpoint or to name
     its latest version, from one lookup shared by concurrent runs (instead of a refused
     create per run of a fan-out). A model the API marks neither way, or a failed lookup,
@@ -250,7 +250,7 @@ async def _name_the_model(client: Client, target: Target) -> Target:
 
 
 async def _create_or_pin(
-    client: Client,
+    client: OpsClient,
     target: Target,
     input: dict[str, Any],
     options: RunOptions,
@@ -277,7 +277,7 @@ def _pinned(target: Target, model: str, version: Version) -> Target:
 
 
 def _create(
-    client: Client,
+    client: OpsClient,
     target: Target,
     input: Any,
     options: RunOptions,
@@ -309,7 +309,7 @@ class _Run:
         "timed_out",
     )
 
-    def __init__(self, client: Client, options: RunOptions, target: Target) -> None:
+    def __init__(self, client: OpsClient, options: RunOptions, target: Target) -> None:
         self.client = client
         self.options = options
         self.target = target
@@ -372,7 +372,7 @@ class _Run:
 
 
 async def run_prediction(
-    client: Client,
+    client: OpsClient,
     ref: Ref,
     input: Any,
     options: RunOptions,

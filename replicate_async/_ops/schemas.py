@@ -30,7 +30,7 @@ from .._core.output import OutputSpec
 from ..types import Model, Prediction, Version
 
 if TYPE_CHECKING:
-    from .._client import Client
+    from ..resources.models import Models
 
 __all__ = ["SchemaCache"]
 
@@ -58,8 +58,8 @@ def spec_of(version: Version | None) -> OutputSpec | None:
 class SchemaCache:
     """Output specs by version id (or by model for ``hidden`` versions), one fetch each."""
 
-    def __init__(self, client: Client) -> None:
-        self._client = client
+    def __init__(self, models: Models) -> None:
+        self._namespace = models
         self._specs: dict[str, OutputSpec] = {}
         # In-flight fetches, per event loop (a client may serve several loops).
         self._pending: dict[tuple[asyncio.AbstractEventLoop, str], asyncio.Task[OutputSpec]] = {}
@@ -99,7 +99,7 @@ class SchemaCache:
         return await asyncio.shield(task)
 
     async def _fetch_model(self, model: str) -> Model:
-        found = await self._client.models.async_get(model)
+        found = await self._namespace.async_get(model)
         self._models[model] = (time.monotonic(), found)
         if found.extra.get("is_official") is True:
             self._official[model] = time.monotonic()
@@ -203,7 +203,6 @@ class SchemaCache:
         return spec
 
     async def _fetch(self, model: str | None, version: str | None) -> OutputSpec:
-        client = self._client
         if model is None or "/" not in model:
             return OutputSpec.unknown()  # nothing names the model: no endpoint to ask
         cached = self._models.get(model)
@@ -220,7 +219,7 @@ class SchemaCache:
                     return spec
         if version is not None:
             try:
-                found = await client.models.versions.async_get(model, version)
+                found = await self._namespace.versions.async_get(model, version)
                 return spec_of(found) or OutputSpec.unknown()
             except ReplicateError as exc:
                 # Opaque official versions (``dp-…``) may be unknown to the versions endpoint;

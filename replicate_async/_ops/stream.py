@@ -32,8 +32,6 @@ import logging
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING, Any, cast
 
-import attrs
-
 from .._core.backoff import Backoff
 from .._core.errors import (
     ModelError,
@@ -44,8 +42,9 @@ from .._core.errors import (
     ServerError,
     TransportError,
 )
+from .._core.events import FileEvent, StreamEvent
 from .._core.output import OutputSpec
-from .._core.sse import ServerSentEvent, SSEDecoder
+from .._core.sse import SSEDecoder
 from ..types import Model, Prediction, Version
 from .run import CREATE_GRACE, RunOptions, Target, create_prediction, resolve_target
 from .wait import (
@@ -59,7 +58,7 @@ from .wait import (
 )
 
 if TYPE_CHECKING:
-    from .._client import Client
+    from .context import OpsClient
 
 __all__ = ["StreamEvent", "stream_prediction", "stream_run"]
 
@@ -73,48 +72,14 @@ FEED_SIZE = 8192
 """Bytes handed to the decoder at a time (see ``_feed``)."""
 
 
-@attrs.frozen(slots=True)
-class StreamEvent(ServerSentEvent):
-    """One event of a prediction's stream: ``output`` or ``logs``.
-
-    ``event`` is the type, ``data`` the text the server sent, ``id`` the SSE event id (``""``
-    when none was ever sent), ``retry`` the reconnection time the server asked for (ms, or
-    None). ``output`` is the output item an ``output`` event carries: the text chunk, or a
-    ``FileOutput`` for models whose output items are files (unless the stream was opened with
-    ``use_file_output=False``); ``None`` for ``logs``. ``str(event)`` is the text of an
-    ``output`` event and ``""`` for anything else, so ``print(event, end="")`` prints the
-    generated text.
-    """
-
-    @property
-    def output(self) -> Any:
-        """The output item: the text, or a ``FileOutput`` (None for non-output events)."""
-        return self.data if self.event == "output" else None
-
-    def __str__(self) -> str:
-        return self.data if self.event == "output" else ""
-
-
-@attrs.frozen(slots=True)
-class _FileEvent(StreamEvent):
-    """An ``output`` event of a model whose output items are files."""
-
-    file: Any = attrs.field(default=None, repr=False)
-
-    @property
-    def output(self) -> Any:
-        """The ``FileOutput`` (or the value the output schema made of the text)."""
-        return self.file
-
-
 def _output_event(data: str, id: str, shape: Callable[[str], Any] | None) -> StreamEvent:
     if shape is None:
         return StreamEvent("output", data, id, None)
-    return _FileEvent("output", data, id, None, shape(data))
+    return FileEvent("output", data, id, None, shape(data))
 
 
 def stream_run(
-    client: Client,
+    client: OpsClient,
     ref: str | Model | Version | None,
     input: Any,
     options: RunOptions,
@@ -147,7 +112,7 @@ def stream_run(
 
 
 def stream_prediction(
-    client: Client,
+    client: OpsClient,
     prediction: Prediction,
     *,
     use_file_output: bool = True,
@@ -160,7 +125,7 @@ def stream_prediction(
 
 
 async def _events(
-    client: Client,
+    client: OpsClient,
     prediction: Prediction | None,
     create: Callable[[], Awaitable[tuple[Prediction, Target]]] | None,
     *,
@@ -269,7 +234,7 @@ def _feed(decoder: SSEDecoder, chunk: bytes) -> Iterator[StreamEvent]:
 
 
 async def _item_shaper(
-    client: Client, prediction: Prediction, target: Target, use_file_output: bool
+    client: OpsClient, prediction: Prediction, target: Target, use_file_output: bool
 ) -> Callable[[str], Any] | None:
     """What turns an output event's text into its ``output`` item (None: the text itself)."""
     to_file = file_factory(client, use_file_output)

@@ -24,7 +24,7 @@ import contextlib
 import functools
 import logging
 from collections.abc import AsyncIterator, Callable, Coroutine
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import quote
 
 from .._core.backoff import Backoff
@@ -44,7 +44,7 @@ from .._io.bridge import get_bridge_loop
 from ..types import Model, Prediction, Version
 
 if TYPE_CHECKING:
-    from .._client import Client
+    from .context import OpsClient
 
 __all__ = [
     "CANCEL_TIMEOUT",
@@ -99,7 +99,7 @@ def raise_for_status(prediction: Prediction) -> None:
         )
 
 
-def file_factory(client: Client, use_file_output: bool) -> Callable[[str], Any] | None:
+def file_factory(client: OpsClient, use_file_output: bool) -> Callable[[str], Any] | None:
     """``to_file`` for ``OutputSpec.shape``: URL → ``FileOutput``, or None to keep URLs."""
     if not use_file_output:
         return None
@@ -113,7 +113,7 @@ NOT_CACHED: Any = object()
 
 
 def shape_cached(
-    client: Client, prediction: Prediction, *, use_file_output: bool, model: str | None = None
+    client: OpsClient, prediction: Prediction, *, use_file_output: bool, model: str | None = None
 ) -> Any:
     """``shape_output`` without I/O: the shaped output, or ``NOT_CACHED`` when the schema is
     not known yet (the common case in a fan-out needs no coroutine at all)."""
@@ -127,7 +127,7 @@ def shape_cached(
 
 
 async def shape_output(
-    client: Client,
+    client: OpsClient,
     prediction: Prediction,
     *,
     use_file_output: bool = True,
@@ -144,7 +144,7 @@ async def shape_output(
 
 
 async def wait_for_terminal(
-    client: Client, prediction: Prediction, *, use_stream: bool = True
+    client: OpsClient, prediction: Prediction, *, use_stream: bool = True
 ) -> Prediction:
     """Wait until ``prediction`` is terminal and return it (updated in place).
 
@@ -164,7 +164,9 @@ async def wait_for_terminal(
     return prediction
 
 
-async def _await_done(client: Client, prediction: Prediction, url: str, backoff: Backoff) -> None:
+async def _await_done(
+    client: OpsClient, prediction: Prediction, url: str, backoff: Backoff
+) -> None:
     decoder = SSEDecoder()
     failures = 0
     while failures < STREAM_FAILURES:
@@ -185,7 +187,7 @@ async def _await_done(client: Client, prediction: Prediction, url: str, backoff:
 
 
 async def _read_until_done(
-    client: Client, url: str, decoder: SSEDecoder, headers: dict[str, str] | None
+    client: OpsClient, url: str, decoder: SSEDecoder, headers: dict[str, str] | None
 ) -> bool:
     async with (
         client._transport.stream(url, headers=headers) as body,
@@ -284,7 +286,7 @@ def _loop_finalizing() -> bool:
 
 
 async def _send_cancel(prediction: Prediction) -> None:
-    client = prediction._bound()
+    client = cast("OpsClient", prediction._bound())
     if not client._transport.closed and not _loop_finalizing():
         try:
             await prediction.async_cancel()
@@ -298,18 +300,11 @@ async def _send_cancel(prediction: Prediction) -> None:
     prediction._update(Prediction.from_dict(data))
 
 
-async def _cancel_detached(client: Client, prediction_id: str) -> Any:
+async def _cancel_detached(client: OpsClient, prediction_id: str) -> Any:
     """``POST /predictions/{id}/cancel`` on a transport of its own (run on the bridge loop)."""
-    from .._io.transport import Request, Transport
+    from .._io.transport import Request
 
-    own = client._transport
-    transport = Transport(
-        base_url=own.base_url,
-        token=client._resolve_token,
-        user_agent=own._user_agent,
-        timeouts=own.timeouts,
-        retry=own.retry,
-    )
+    transport = client._transport.detached()
     try:
         path = f"/predictions/{quote(prediction_id, safe='')}/cancel"
         response = await transport.request(Request("POST", path, idempotent=True))

@@ -3,18 +3,44 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import attrs
+from yarl import URL
 
 from .._core.errors import ConfigurationError, InvalidResponseError, ReplicateError, ServerError
 from .._core.http_types import Request
-from ..types import File, Page
+from .._io.transport import Transport
+from ..types import BoundClient, File, Page, Prediction
 
-if TYPE_CHECKING:
-    from .._client import Client
+__all__ = ["Namespace", "ResourceClient", "object_id", "split_model"]
 
-__all__ = ["Namespace", "object_id", "split_model"]
+
+class ResourceClient(BoundClient, Protocol):
+    """What the namespaces need of their client. The :class:`~replicate_async.Client` provides
+    it; resources never import the client (a lower layer, ARCHITECTURE section 2)."""
+
+    _transport: Transport
+
+    @property
+    def base_url(self) -> URL:
+        """The API's base URL (``…/v1``)."""
+        ...
+
+    def _prediction(self, data: Mapping[str, Any]) -> Prediction:
+        """A prediction built from an API answer, bound to the client."""
+        ...
+
+    async def _prepare_input(
+        self, value: dict[str, Any], file_encoding: str | None, *, uploaded: list[File]
+    ) -> dict[str, Any]:
+        """``value`` with its file values uploaded or inlined; uploads appended to ``uploaded``."""
+        ...
+
+    async def _delete_uploads(self, files: list[File]) -> None:
+        """Delete uploads that a refused create no longer needs (best effort)."""
+        ...
+
 
 T = TypeVar("T")
 
@@ -54,7 +80,7 @@ def object_id(value: Any, kind: str) -> str:
 class Namespace:
     """Base of the client's namespaces (``client.predictions``, ``client.models`` …)."""
 
-    def __init__(self, client: Client) -> None:
+    def __init__(self, client: ResourceClient) -> None:
         self._client = client
 
     async def _send(self, request: Request) -> Any:
@@ -79,12 +105,10 @@ class Namespace:
         so a failed call leaves nothing behind. After a 5xx or a lost connection a prediction
         may exist and need them, so they are kept (they expire after a day).
         """
-        from .._ops.file_input import delete_uploads, prepare_input
-
         uploaded: list[File] = []
         body = dict(request.json)
-        prepared = await prepare_input(
-            self._client, body["input"], file_encoding, uploaded=uploaded
+        prepared = await self._client._prepare_input(
+            body["input"], file_encoding, uploaded=uploaded
         )
         if prepared is not body["input"]:
             request = attrs.evolve(request, json={**body, "input": prepared})
@@ -92,7 +116,7 @@ class Namespace:
             return await self._object(request)
         except ReplicateError as exc:
             if uploaded and not isinstance(exc, ServerError):
-                await delete_uploads(self._client, uploaded)
+                await self._client._delete_uploads(uploaded)
             raise
 
     async def _page(

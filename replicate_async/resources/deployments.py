@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .._core.errors import ConfigurationError
 from .._core.http_types import Request
 from .._core.refs import parse_deployment
 from .._io.bridge import blocking
 from ..types import Deployment, Model, Page, Prediction, Version
-from ._base import Namespace, split_model
-
-if TYPE_CHECKING:
-    from .._client import Client
+from ._base import Namespace, ResourceClient, split_model
+from .predictions import Predictions
 
 __all__ = ["DeploymentPredictions", "Deployments", "deployment_fields", "deployment_path"]
 
@@ -91,7 +89,7 @@ class DeploymentPredictions(Namespace):
         inputs).
         """
         ref = deployment_path(deployment).removeprefix("/deployments/")
-        return await self._client.predictions.async_create(
+        return await Predictions(self._client).async_create(
             input=input,
             deployment=ref,
             webhook=webhook,
@@ -108,7 +106,7 @@ class DeploymentPredictions(Namespace):
 class Deployments(Namespace):
     """Deployments: ``create``, ``get``, ``list``, ``update``, ``delete``; ``predictions``."""
 
-    def __init__(self, client: Client) -> None:
+    def __init__(self, client: ResourceClient) -> None:
         super().__init__(client)
         self.predictions = DeploymentPredictions(client)
 

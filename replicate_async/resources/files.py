@@ -19,9 +19,9 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from .._core.errors import ConfigurationError
+from .._core.file_source import SourceValue, file_source
 from .._core.http_types import Part, Request
 from .._io.bridge import blocking
-from .._ops.file_input import SourceValue, file_source
 from ..types import File, Page
 from ._base import Namespace
 

@@ -5,16 +5,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .._core.errors import ConfigurationError
 from .._core.http_types import Request
 from .._io.bridge import blocking
 from ..types import Model, Page, Prediction, Version
-from ._base import Namespace, split_model
-
-if TYPE_CHECKING:
-    from .._client import Client
+from ._base import Namespace, ResourceClient, split_model
+from .predictions import Predictions
 
 __all__ = ["ModelPredictions", "Models", "Versions"]
 
@@ -67,7 +65,7 @@ class ModelPredictions(Namespace):
         Options as in ``client.predictions.create``.
         """
         owner, name = split_model(model)
-        return await self._client.predictions.async_create(
+        return await Predictions(self._client).async_create(
             model=f"{owner}/{name}",
             input=input,
             webhook=webhook,
@@ -114,7 +112,7 @@ class Models(Namespace):
     """Models: ``get``, ``list``, ``create``, ``update``, ``delete``, ``search``, ``readme``,
     ``examples``; ``versions`` and ``predictions`` sub-namespaces."""
 
-    def __init__(self, client: Client) -> None:
+    def __init__(self, client: ResourceClient) -> None:
         super().__init__(client)
         self.versions = Versions(client)
         self.predictions = ModelPredictions(client)

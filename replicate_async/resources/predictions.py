@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .._core.convert import format_timestamp
 from .._core.errors import ConfigurationError
@@ -13,10 +13,7 @@ from .._core.refs import parse_ref
 from .._core.request import cancel_after_header, check_input, prefer_header, webhook_fields
 from .._io.bridge import blocking
 from ..types import Model, Page, Prediction, Version
-from ._base import Namespace, object_id, split_model
-
-if TYPE_CHECKING:
-    from .._client import Client
+from ._base import Namespace, ResourceClient, object_id, split_model
 
 __all__ = ["Predictions", "build_create_request", "create_target"]
 
@@ -79,7 +76,7 @@ def build_create_request(
 class Predictions(Namespace):
     """Predictions: ``create``, ``get``, ``list``, ``cancel`` (each with an ``async_`` twin)."""
 
-    def __init__(self, client: Client) -> None:
+    def __init__(self, client: ResourceClient) -> None:
         super().__init__(client)
 
     def _prediction(self, data: Mapping[str, Any]) -> Prediction:

@@ -11,15 +11,10 @@ replicate.com); ``refresh=True`` fetches it again.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from .._core.http_types import Request
 from .._io.bridge import blocking
 from ..types import WebhookSecret
-from ._base import Namespace
-
-if TYPE_CHECKING:
-    from .._client import Client
+from ._base import Namespace, ResourceClient
 
 __all__ = ["DefaultWebhookSecret", "Webhooks"]
 
@@ -27,7 +22,7 @@ __all__ = ["DefaultWebhookSecret", "Webhooks"]
 class DefaultWebhookSecret(Namespace):
     """``GET /webhooks/default/secret``, cached per client."""
 
-    def __init__(self, client: Client) -> None:
+    def __init__(self, client: ResourceClient) -> None:
         super().__init__(client)
         self._cached: WebhookSecret | None = None
 
@@ -48,6 +43,6 @@ class Webhooks(Namespace):
     """``client.webhooks``: ``default_secret.get()``; verify deliveries with
     :func:`replicate_async.webhooks.verify`."""
 
-    def __init__(self, client: Client) -> None:
+    def __init__(self, client: ResourceClient) -> None:
         super().__init__(client)
         self.default_secret = DefaultWebhookSecret(client)
