@@ -297,15 +297,17 @@ class Client:
     batch_sync = blocking_iter(batch)
 
     # -- search --------------------------------------------------------------------------
-    async def async_search(self, query: str, *, limit: int | None = None) -> SearchResults:
+    async def search(self, query: str, *, limit: int | None = None) -> SearchResults:
         """Search public models, collections and docs pages (``GET /search``, in beta).
 
         Needs no API token. ``limit`` (1–50, server default 20) caps the models returned;
         ``results.models`` holds each model with its ``metadata`` (tags, relevance score).
+        A coroutine, like every verb on the client itself; ``search_sync`` blocks.
         """
         return await self._search.async_search(query, limit=limit)
 
-    search = blocking(async_search)
+    search_sync = blocking(search)
+    async_search = search  # the ``async_`` spelling of the namespaces, for symmetry
 
     # -- lifecycle -----------------------------------------------------------------------
     async def aclose(self) -> None:

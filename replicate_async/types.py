@@ -313,10 +313,13 @@ class Prediction(_Job):
     def _post_cancel(self) -> Awaitable[Prediction]:
         return self._bound().predictions.async_cancel(self.id)
 
-    def async_stream(
+    def stream(
         self, *, use_file_output: bool = True, cancel_on_exit: bool = False
     ) -> AsyncGenerator[StreamEvent, None]:
-        """Its events as they happen (``async for event in prediction.async_stream()``).
+        """Its events as they happen (``async for event in prediction.stream()``).
+
+        An async iterator, like ``client.stream``; ``stream_sync()`` is the blocking twin and
+        ``async_stream()`` the same as this one.
 
         The events ``client.stream`` yields, with the same guarantees: resumes a dropped
         connection, finishes from the prediction when the stream cannot go on, raises for
@@ -337,7 +340,8 @@ class Prediction(_Job):
         """
         return await self._bound()._prediction_result(self, use_file_output=use_file_output)
 
-    stream = blocking_iter(async_stream)
+    async_stream = stream
+    stream_sync = blocking_iter(stream)
     result = blocking(async_result)
 
 

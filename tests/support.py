@@ -35,7 +35,7 @@ CALL_TIMEOUT = 20.0
 
 
 class Twin:
-    """Calls ``obj.async_x(...)`` directly, or its blocking twin ``obj.x(...)`` in a thread
+    """Calls a coroutine method directly, or its blocking twin in a thread
     (the emulator serves from the test's loop, which a blocking call must not block); both
     bounded by ``CALL_TIMEOUT``. ``mode`` is ``"async"`` or ``"blocking"``."""
 
@@ -47,9 +47,10 @@ class Twin:
 
     @staticmethod
     def blocking_name(name: str) -> str:
-        """The name of the blocking twin of the coroutine method ``name``."""
-        assert name.startswith("async_"), name
-        return name.removeprefix("async_")
+        """The name of the blocking twin of the coroutine method ``name``: namespace methods
+        drop ``async_`` (``async_create`` → ``create``), the client's own verbs add ``_sync``
+        (``search`` → ``search_sync``)."""
+        return name.removeprefix("async_") if name.startswith("async_") else f"{name}_sync"
 
     async def __call__(self, method: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
         if self.mode == "async":

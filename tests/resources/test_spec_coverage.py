@@ -94,13 +94,16 @@ def test_operation_has_both_twins__peer_defect_27(operation: str) -> None:
     client = Client("r8_not_used")  # nothing is sent: no session is ever opened
     namespace = _namespace(client, path)
     where = f"client.{path + '.' if path else ''}"
-    assert hasattr(namespace, name), f"{operation}: {where}{name} is missing"
-    assert hasattr(namespace, f"async_{name}"), f"{operation}: {where}async_{name} is missing"
-    coroutine = getattr(type(namespace), f"async_{name}")
-    blocking = getattr(type(namespace), name)
-    assert inspect.iscoroutinefunction(coroutine), f"{where}async_{name} is not a coroutine"
-    assert not inspect.iscoroutinefunction(blocking), f"{where}{name} is not blocking"
+    # The naming rule: the client's own verbs are coroutines with a `_sync` twin; namespace
+    # methods block, with an `async_` twin.
+    coroutine_name, blocking_name = (name, f"{name}_sync") if not path else (f"async_{name}", name)
+    for member in (coroutine_name, blocking_name):
+        assert hasattr(namespace, member), f"{operation}: {where}{member} is missing"
+    coroutine = getattr(type(namespace), coroutine_name)
+    blocking = getattr(type(namespace), blocking_name)
+    assert inspect.iscoroutinefunction(coroutine), f"{where}{coroutine_name} is not a coroutine"
+    assert not inspect.iscoroutinefunction(blocking), f"{where}{blocking_name} is not blocking"
     # One source of truth: the blocking twin is `blocking(async_x)` (ARCHITECTURE rule 3).
-    assert getattr(blocking, "__wrapped__", None) is coroutine, f"{where}{name} is hand-made"
+    assert getattr(blocking, "__wrapped__", None) is coroutine, f"{where}{blocking_name} hand-made"
     assert inspect.signature(blocking) == inspect.signature(coroutine)
     assert blocking.__doc__ and blocking.__doc__ == coroutine.__doc__

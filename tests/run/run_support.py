@@ -65,15 +65,15 @@ class Twin(support.Twin):
         )
 
     async def prediction_stream(self, prediction: Prediction, **kwargs: Any) -> list[StreamEvent]:
-        """Every event of ``prediction.async_stream()`` / ``prediction.stream()``."""
+        """Every event of ``prediction.stream()`` / ``prediction.stream_sync()``."""
         if self.mode == "async":
 
             async def collect() -> list[StreamEvent]:
-                return [e async for e in prediction.async_stream(**kwargs)]
+                return [e async for e in prediction.stream(**kwargs)]
 
             return await asyncio.wait_for(collect(), CALL_TIMEOUT)
         return await asyncio.wait_for(
-            asyncio.to_thread(lambda: list(prediction.stream(**kwargs))), CALL_TIMEOUT
+            asyncio.to_thread(lambda: list(prediction.stream_sync(**kwargs))), CALL_TIMEOUT
         )
 
     async def first_then_break(self, events_of: Callable[[], Any]) -> StreamEvent:
