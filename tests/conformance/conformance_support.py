@@ -310,4 +310,3 @@ def spec_problems(exchange: Exchange) -> list[str]:
         f"{where}: {'/'.join(map(str, e.absolute_path)) or '<root>'}: {e.message[:300]}"
         for e in validator.iter_errors(body)
     ]
-

@@ -60,6 +60,16 @@ CASES = [
     case("v1", "deployments"),
     case("v1", "trainings"),
     case("v1", "webhooks"),
+    case("v2", "run_text"),
+    case("v2", "run_image", TLS, spec_marks=(TLS,), tls=True),
+    case("v2", "stream"),
+    case("v2", "predictions", **SLOW_HELLO),
+    case("v2", "file_outputs", TLS, spec_marks=(TLS,), tls=True),
+    case("v2", "models"),
+    case("v2", "files"),
+    case("v2", "deployments"),
+    case("v2", "trainings"),
+    case("v2", "webhooks"),
 ]
 SCENARIOS = [pytest.param(c.scenario, id=c.scenario.id, marks=c.marks) for c in CASES]
 SPEC_SCENARIOS = [pytest.param(c.scenario, id=c.scenario.id, marks=c.spec_marks) for c in CASES]
@@ -84,9 +94,8 @@ def conformance_results(request: pytest.FixtureRequest) -> dict[str, Result]:
 
 def _result(results: dict[str, Result], scenario: Scenario) -> Result:
     if not client_installed(scenario.client):
-        message = (
-            f"replicate=={CLIENTS[scenario.client]} is not installed: run `make conformance-clients`"
-        )
+        version = CLIENTS[scenario.client]
+        message = f"replicate=={version} is not installed: run `make conformance-clients`"
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)

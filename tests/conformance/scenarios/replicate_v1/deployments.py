@@ -26,7 +26,9 @@ prediction.wait()
 assert prediction.status == "succeeded" and prediction.output == "hello deployment"
 
 updated = replicate.deployments.update(
-    deployment_owner=owner, deployment_name="my-app-image-generator", version=OLD,
+    deployment_owner=owner,
+    deployment_name="my-app-image-generator",
+    version=OLD,
     max_instances=3,
 )
 assert updated.current_release.number == 2

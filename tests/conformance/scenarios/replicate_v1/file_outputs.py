@@ -3,7 +3,6 @@ output URLs, read as files through FileOutput (by streaming the prediction, whic
 them) and fetched directly, with no token needed."""
 
 import httpx
-
 import replicate
 from replicate.helpers import FileOutput
 
@@ -12,8 +11,13 @@ PNG = b"\x89PNG\r\n\x1a\n"
 
 version = replicate.models.get("stability-ai/sdxl").versions.get(SDXL)
 prediction = replicate.predictions.create(
-    version=version, input={"prompt": "wavy colorful abstract patterns", "width": 32,
-                            "height": 32, "num_outputs": 2}
+    version=version,
+    input={
+        "prompt": "wavy colorful abstract patterns",
+        "width": 32,
+        "height": 32,
+        "num_outputs": 2,
+    },
 )
 prediction.wait()
 assert prediction.status == "succeeded", prediction.status
@@ -24,8 +28,9 @@ for url in prediction.output:
     assert response.status_code == 200, response.status_code
     assert response.content.startswith(PNG)
 
-outputs = replicate.run("stability-ai/sdxl:" + SDXL, input={"prompt": "wavy", "width": 32,
-                                                            "height": 32})
+outputs = replicate.run(
+    "stability-ai/sdxl:" + SDXL, input={"prompt": "wavy", "width": 32, "height": 32}
+)
 assert isinstance(outputs[0], FileOutput), outputs
 with open("my_output.png", "wb") as file:
     file.write(outputs[0].read())

@@ -20,7 +20,9 @@ assert created.metadata == {"purpose": "test"}, created.metadata
 assert created.urls["get"].endswith("/files/" + created.id), created.urls
 
 with open(path, "rb") as handle:
-    second = replicate.files.create(handle, filename="renamed.bin", content_type="application/octet-stream")
+    second = replicate.files.create(
+        handle, filename="renamed.bin", content_type="application/octet-stream"
+    )
 assert second.name == "renamed.bin" and second.content_type == "application/octet-stream"
 
 fetched = replicate.files.get(created.id)

@@ -34,7 +34,10 @@ assert "cpu" in skus and any(s.startswith("gpu-") for s in skus), skus
 
 username = replicate.default_client.accounts.current().username
 created = replicate.models.create(
-    owner=username, name="my-model", visibility="private", hardware="gpu-a40-large",
+    owner=username,
+    name="my-model",
+    visibility="private",
+    hardware="gpu-a40-large",
     description="made by the conformance scenario",
 )
 assert (created.owner, created.name, created.visibility) == (username, "my-model", "private")

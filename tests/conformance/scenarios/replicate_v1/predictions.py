@@ -48,7 +48,8 @@ assert page1.next is None
 
 try:
     replicate.run(
-        "replicate/always-fails:" + replicate.models.get("replicate/always-fails").latest_version.id,
+        "replicate/always-fails:"
+        + replicate.models.get("replicate/always-fails").latest_version.id,
         input={"text": "x"},
     )
 except ModelError as e:

@@ -26,14 +26,29 @@ with open("output_0.png", "wb") as file:
     file.write(image.read())
 
 # Same prompt and seed: the same picture.
-again = replicate.run(SDXL, input={"prompt": "astronaut riding a rocket like a horse",
-                                   "width": 64, "height": 48, "seed": 3})
-twice = replicate.run(SDXL, input={"prompt": "astronaut riding a rocket like a horse",
-                                   "width": 64, "height": 48, "seed": 3})
+again = replicate.run(
+    SDXL,
+    input={
+        "prompt": "astronaut riding a rocket like a horse",
+        "width": 64,
+        "height": 48,
+        "seed": 3,
+    },
+)
+twice = replicate.run(
+    SDXL,
+    input={
+        "prompt": "astronaut riding a rocket like a horse",
+        "width": 64,
+        "height": 48,
+        "seed": 3,
+    },
+)
 assert again[0].read() == twice[0].read()
 
-urls = replicate.run(SDXL, input={"prompt": "x", "width": 16, "height": 16, "num_outputs": 2},
-                     use_file_output=False)
+urls = replicate.run(
+    SDXL, input={"prompt": "x", "width": 16, "height": 16, "num_outputs": 2}, use_file_output=False
+)
 assert isinstance(urls, list) and len(urls) == 2 and all(isinstance(u, str) for u in urls), urls
 assert all(u.startswith("http") for u in urls), urls
 

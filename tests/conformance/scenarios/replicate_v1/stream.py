@@ -3,8 +3,11 @@
 import replicate
 from replicate.stream import ServerSentEvent
 
-OUTPUT, LOGS, DONE = (ServerSentEvent.EventType.OUTPUT, ServerSentEvent.EventType.LOGS,
-                      ServerSentEvent.EventType.DONE)
+OUTPUT, LOGS, DONE = (
+    ServerSentEvent.EventType.OUTPUT,
+    ServerSentEvent.EventType.LOGS,
+    ServerSentEvent.EventType.DONE,
+)
 
 tokens = []
 for event in replicate.stream(

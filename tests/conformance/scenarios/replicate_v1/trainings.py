@@ -5,7 +5,6 @@ import pathlib
 import zipfile
 
 import httpx
-
 import replicate
 
 username = replicate.default_client.accounts.current().username
@@ -41,8 +40,10 @@ assert training.id in [t.id for t in replicate.trainings.list().results]
 trained = replicate.models.get(f"{username}/flux-tok")
 assert trained.latest_version is not None
 assert training.output["version"].endswith(trained.latest_version.id)
-images = replicate.run(training.output["version"], input={"prompt": "a photo of TOK",
-                                                          "width": 16, "height": 16},
-                       use_file_output=False)
+images = replicate.run(
+    training.output["version"],
+    input={"prompt": "a photo of TOK", "width": 16, "height": 16},
+    use_file_output=False,
+)
 assert images and images[0].startswith("http"), images
 print("OK")
