@@ -9,6 +9,7 @@ them these tests skip, except under CI, where a missing client is a failure.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -16,9 +17,11 @@ from typing import Any
 import pytest
 from conformance_support import (
     CLIENTS,
+    Exchange,
     Result,
     Scenario,
     client_installed,
+    operation_for,
     run_all,
     spec_problems,
 )
@@ -116,3 +119,42 @@ def test_responses_match_spec(conformance_results: dict[str, Result], scenario: 
     assert json_bodies, "the scenario made no API request with a JSON answer"
     problems = [p for e in result.exchanges for p in spec_problems(e)]
     assert not problems, "\n".join(problems[:40])
+
+
+# -- the checker itself --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "template"),
+    [
+        ("GET", "/v1/models/a/b/versions", "/models/{model_owner}/{model_name}/versions"),
+        ("GET", "/v1/models/a/b", "/models/{model_owner}/{model_name}"),
+        ("QUERY", "/v1/models", "/models"),
+        ("POST", "/v1/predictions/abc/cancel", "/predictions/{prediction_id}/cancel"),
+        ("GET", "/v1/collections/text-to-image", "/collections/{collection_slug}"),
+        ("DELETE", "/v1/files/abc", "/files/{file_id}"),
+    ],
+)
+def test_requests_map_to_spec_operations(method: str, path: str, template: str) -> None:
+    assert operation_for(method, path) == (method, template)
+
+
+def test_unknown_operations_are_reported() -> None:
+    assert operation_for("GET", "/v1/nope") is None
+    assert operation_for("PATCH", "/v1/predictions") is None
+    problems = spec_problems(Exchange("GET", "/v1/nope", 200, "application/json", b"{}"))
+    assert problems and "no such operation" in problems[0]
+
+
+def test_bodies_that_break_the_schema_are_reported() -> None:
+    bad = json.dumps({"id": 42, "status": "starting"}).encode()
+    problems = spec_problems(Exchange("GET", "/v1/predictions/abc", 200, "application/json", bad))
+    assert any("id" in p for p in problems), problems
+    assert any("required" in p for p in problems), problems
+    # A success status the spec does not declare, and a body where the spec has none.
+    assert spec_problems(Exchange("GET", "/v1/account", 299, "application/json", b"{}"))
+    assert spec_problems(Exchange("DELETE", "/v1/files/abc", 204, "application/json", b"{}"))
+    assert not spec_problems(Exchange("DELETE", "/v1/files/abc", 204, "", b""))
+    good = {"type": "user", "username": "someone", "name": "Some One"}
+    account = Exchange("GET", "/v1/account", 200, "application/json", json.dumps(good).encode())
+    assert not spec_problems(account)
