@@ -310,3 +310,63 @@ def spec_problems(exchange: Exchange) -> list[str]:
         f"{where}: {'/'.join(map(str, e.absolute_path)) or '<root>'}: {e.message[:300]}"
         for e in validator.iter_errors(body)
     ]
+
+
+# -- field shapes the spec leaves open, as recorded traffic shows them ----------------------
+
+TERMINAL = {"succeeded", "failed", "canceled", "aborted"}
+
+
+def _objects(kind: str, exchange: Exchange) -> list[dict[str, Any]]:
+    """The ``kind`` objects (``files``, ``trainings``, ``models``) in one response body."""
+    if not 200 <= exchange.status < 300 or "json" not in exchange.content_type:
+        return []
+    found = operation_for(exchange.method, exchange.path)
+    if found is None:
+        return []
+    template = found[1]
+    body = json.loads(exchange.body)
+    single = {
+        "files": {"/files", "/files/{file_id}"},
+        "trainings": {
+            "/models/{model_owner}/{model_name}/versions/{version_id}/trainings",
+            "/trainings/{training_id}",
+            "/trainings/{training_id}/cancel",
+        },
+        "models": {"/models/{model_owner}/{model_name}"},
+    }[kind]
+    pages = {"files": {"/files"}, "trainings": {"/trainings"}, "models": {"/models"}}[kind]
+    if isinstance(body, dict) and "results" in body and template in pages:
+        return [r for r in body["results"] if isinstance(r, dict)]
+    if kind == "models" and template == "/collections/{collection_slug}":
+        return [m for m in body.get("models", []) if isinstance(m, dict)]
+    if template in single or (template in pages and exchange.method == "POST"):
+        return [body] if isinstance(body, dict) else []
+    return []
+
+
+def shape_problems(kind: str, exchanges: list[Exchange]) -> tuple[int, list[str]]:
+    """How many ``kind`` objects the client saw, and how they differ from the real shapes:
+    files carry ``checksums.md5`` beside ``sha256``; trainings always have ``output`` and
+    ``completed_at`` (null until they finish); models always have ``weights_url``."""
+    seen = 0
+    problems: list[str] = []
+    for exchange in exchanges:
+        for obj in _objects(kind, exchange):
+            seen += 1
+            where = f"{exchange.method} {exchange.path}"
+            if kind == "files":
+                checksums = obj.get("checksums") or {}
+                if not {"md5", "sha256"} <= set(checksums):
+                    problems.append(f"{where}: checksums {sorted(checksums)}, want md5+sha256")
+            elif kind == "trainings":
+                for key in ("output", "completed_at"):
+                    if key not in obj:
+                        problems.append(f"{where}: training {obj.get('id')} has no {key!r}")
+                    elif obj.get("status") not in TERMINAL and obj[key] is not None:
+                        problems.append(f"{where}: unfinished training with {key}={obj[key]!r}")
+            elif "weights_url" not in obj:
+                problems.append(
+                    f"{where}: model {obj.get('owner')}/{obj.get('name')} has no 'weights_url'"
+                )
+    return seen, problems

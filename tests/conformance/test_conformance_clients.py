@@ -23,6 +23,7 @@ from conformance_support import (
     client_installed,
     operation_for,
     run_all,
+    shape_problems,
     spec_problems,
 )
 
@@ -78,13 +79,31 @@ SCENARIOS = [pytest.param(c.scenario, id=c.scenario.id, marks=c.marks) for c in 
 SPEC_SCENARIOS = [pytest.param(c.scenario, id=c.scenario.id, marks=c.spec_marks) for c in CASES]
 
 
+SHAPES = defect(6, "field shapes differ from recorded traffic")
+SHAPE_CASES = [
+    pytest.param(client, kind, id=f"{client}-{kind}", marks=SHAPES)
+    for client in CLIENTS
+    for kind in ("files", "trainings", "models")
+]
+
+
 def _selected(session: pytest.Session) -> list[Scenario]:
     found: dict[str, Scenario] = {}
     for item in session.items:
         callspec = getattr(item, "callspec", None)
-        value = callspec.params.get("scenario") if callspec is not None else None
+        params = callspec.params if callspec is not None else {}
+        value = params.get("scenario")
         if isinstance(value, Scenario):
             found[value.id] = value
+        if params.get("kind") in ("files", "trainings", "models"):
+            # A shape check reads what every scenario of its client saw.
+            found.update(
+                {
+                    c.scenario.id: c.scenario
+                    for c in CASES
+                    if c.scenario.client == params.get("client")
+                }
+            )
     return list(found.values())
 
 
@@ -119,6 +138,23 @@ def test_responses_match_spec(conformance_results: dict[str, Result], scenario: 
     assert json_bodies, "the scenario made no API request with a JSON answer"
     problems = [p for e in result.exchanges for p in spec_problems(e)]
     assert not problems, "\n".join(problems[:40])
+
+
+@pytest.mark.parametrize(("client", "kind"), SHAPE_CASES)
+def test_field_shapes_match_recorded_traffic(
+    conformance_results: dict[str, Result], client: str, kind: str
+) -> None:
+    """Fields the spec leaves open, shaped as real responses shape them (files' md5 checksum,
+    trainings' null ``output``/``completed_at``, models' ``weights_url``)."""
+    exchanges = [
+        e
+        for c in CASES
+        if c.scenario.client == client
+        for e in _result(conformance_results, c.scenario).exchanges
+    ]
+    seen, problems = shape_problems(kind, exchanges)
+    assert seen, f"the {client} scenarios saw no {kind}"
+    assert not problems, "\n".join(problems[:20])
 
 
 # -- the checker itself --------------------------------------------------------------------
@@ -158,3 +194,30 @@ def test_bodies_that_break_the_schema_are_reported() -> None:
     good = {"type": "user", "username": "someone", "name": "Some One"}
     account = Exchange("GET", "/v1/account", 200, "application/json", json.dumps(good).encode())
     assert not spec_problems(account)
+
+
+def test_shape_checks_accept_the_recorded_shapes() -> None:
+    def exchange(method: str, path: str, body: Any) -> Exchange:
+        return Exchange(method, path, 200, "application/json", json.dumps(body).encode())
+
+    file = {"id": "f", "checksums": {"sha256": "a" * 64, "md5": "b" * 32}}
+    training = {"id": "t", "status": "starting", "output": None, "completed_at": None}
+    done = {"id": "t", "status": "succeeded", "output": {"version": "v"}, "completed_at": "x"}
+    model = {"owner": "o", "name": "n", "weights_url": None}
+    assert shape_problems("files", [exchange("GET", "/v1/files", {"results": [file]})]) == (
+        1,
+        [],
+    )
+    trainings = [
+        exchange("GET", "/v1/trainings/t", training),
+        exchange("GET", "/v1/trainings", {"results": [done]}),
+    ]
+    assert shape_problems("trainings", trainings) == (2, [])
+    assert shape_problems(
+        "models", [exchange("GET", "/v1/collections/c", {"models": [model]})]
+    ) == (1, [])
+    early = dict(training, completed_at="2024-01-01T00:00:00Z")
+    seen, problems = shape_problems("trainings", [exchange("GET", "/v1/trainings/t", early)])
+    assert seen == 1 and problems and "unfinished" in problems[0]
+    no_md5 = {"id": "f", "checksums": {"sha256": "a" * 64}}
+    assert shape_problems("files", [exchange("GET", "/v1/files/f", no_md5)])[1]
