@@ -20,15 +20,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-$(CONFORMANCE_STAMP): $(STAMP)
-	rm -rf $(CONFORMANCE)
-	$(BIN)/python -m pip install --quiet --target $(CONFORMANCE)/replicate-$(REPLICATE_V1) 'replicate==$(REPLICATE_V1)'
-	$(BIN)/python -m pip install --quiet --target $(CONFORMANCE)/replicate-$(REPLICATE_V2) 'replicate==$(REPLICATE_V2)'
-	touch $(CONFORMANCE_STAMP)
-
-conformance-clients: $(CONFORMANCE_STAMP)
-
-$(CONFORMANCE_STAMP): $(STAMP)
+$(CONFORMANCE_STAMP): | $(STAMP)
 	rm -rf $(CONFORMANCE)
 	$(BIN)/python -m pip install --quiet --target $(CONFORMANCE)/replicate-$(REPLICATE_V1) 'replicate==$(REPLICATE_V1)'
 	$(BIN)/python -m pip install --quiet --target $(CONFORMANCE)/replicate-$(REPLICATE_V2) 'replicate==$(REPLICATE_V2)'
@@ -46,7 +38,6 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict replicate_async
 	$(BIN)/mypy --strict examples/browser_stream
-	$(BIN)/mypy --strict examples/browser_stream
 
 pytest: $(STAMP) $(CONFORMANCE_STAMP)
 	$(BIN)/python -m pytest -W error::ResourceWarning -q $(PYTEST_ARGS)
@@ -57,7 +48,7 @@ conformance: $(STAMP) $(CONFORMANCE_STAMP)
 
 # Replicate's browser streaming example on the embedded emulator: prints the URL to open.
 browser-example: $(STAMP)
-	$(BIN)/python -m examples.browser_stream
+	$(BIN)/python -m examples.browser_stream --local
 
 test: lint typecheck pytest
 
