@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import signal
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -102,7 +103,10 @@ async def run(local: bool, host: str, port: int, speed: float) -> None:
             where = "Replicate"
         url = await stack.enter_async_context(serve(client, host, port))
         print(f"Streaming {MODEL} from {where}.\nOpen {url} (Ctrl-C to stop)", flush=True)
-        await asyncio.Event().wait()
+        stop = asyncio.Event()
+        with contextlib.suppress(NotImplementedError):  # no signal handlers on Windows
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+        await stop.wait()
 
 
 def main(argv: list[str] | None = None) -> None:

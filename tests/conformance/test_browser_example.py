@@ -8,9 +8,11 @@ tokens, and a ``done`` that ends it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import signal
 import sys
+from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -132,9 +134,10 @@ async def test_create_rejects_bad_input(replicate_emulator: Emulator) -> None:
     assert replicate_emulator.stats.predictions_created == 0
 
 
-@STREAM_WITHOUT_TOKEN
-async def test_one_command_runs_the_example_on_the_emulator() -> None:
-    """``python -m examples.browser_stream --local`` prints the URL; the page works."""
+@contextlib.asynccontextmanager
+async def running_example(stop: signal.Signals) -> AsyncIterator[str]:
+    """``python -m examples.browser_stream --local --port 0``: yields the URL it prints, then
+    stops it with ``stop`` and checks that it exited cleanly."""
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -158,16 +161,34 @@ async def test_one_command_runs_the_example_on_the_emulator() -> None:
                 break
             assert line, "the example exited before printing its URL"
         assert url.startswith("http://127.0.0.1:"), url
-        _, events, _ = await exercise_page(url)
-        tokens = [data for name, data in events if name == "output"]
-        assert events[-1][0] == "done" and len(tokens) > 1, events
+        yield url
     finally:
         if proc.returncode is None:
-            proc.send_signal(signal.SIGINT)
+            proc.send_signal(stop)
         try:
             await asyncio.wait_for(proc.wait(), 15)
         except asyncio.TimeoutError:
             proc.kill()
             await proc.wait()
-        await proc.communicate()
-    assert proc.returncode == 0, proc.returncode
+        _, err = await proc.communicate()
+    assert proc.returncode == 0, (proc.returncode, err.decode()[-2000:])
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+async def test_one_command_serves_the_page_and_stops_cleanly(stop: signal.Signals) -> None:
+    async with running_example(stop) as url, aiohttp.ClientSession(timeout=TIMEOUT) as browser:
+        async with browser.get(url) as resp:
+            assert resp.status == 200 and "EventSource" in await resp.text()
+        async with browser.post(url + "predictions", json={"prompt": "Hi"}) as resp:
+            assert resp.status == 201
+            created = await resp.json()
+        assert created["urls"]["stream"].startswith("http://127.0.0.1:")
+
+
+@STREAM_WITHOUT_TOKEN
+async def test_one_command_runs_the_example_on_the_emulator() -> None:
+    """``python -m examples.browser_stream --local`` prints the URL; the page works."""
+    async with running_example(signal.SIGINT) as url:
+        _, events, _ = await exercise_page(url)
+    tokens = [data for name, data in events if name == "output"]
+    assert events[-1][0] == "done" and len(tokens) > 1, events
