@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from conformance_support import (
     CLIENTS,
+    TOKEN,
     Exchange,
     Result,
     Scenario,
@@ -64,6 +65,7 @@ CASES = [
     case("v1", "deployments"),
     case("v1", "trainings"),
     case("v1", "webhooks"),
+    case("v1", "errors", token=TOKEN),
     case("v2", "run_text"),
     case("v2", "run_image", TLS, spec_marks=(TLS,), tls=True),
     case("v2", "stream"),
@@ -74,6 +76,7 @@ CASES = [
     case("v2", "deployments"),
     case("v2", "trainings"),
     case("v2", "webhooks"),
+    case("v2", "errors", token=TOKEN),
 ]
 SCENARIOS = [pytest.param(c.scenario, id=c.scenario.id, marks=c.marks) for c in CASES]
 SPEC_SCENARIOS = [pytest.param(c.scenario, id=c.scenario.id, marks=c.spec_marks) for c in CASES]

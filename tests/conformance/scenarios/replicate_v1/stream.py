@@ -1,5 +1,7 @@
 """README "Run a model and stream its output": replicate.stream, and prediction.stream()."""
 
+import asyncio
+
 import replicate
 from replicate.stream import ServerSentEvent
 
@@ -35,3 +37,18 @@ prediction.reload()
 assert prediction.status == "succeeded", prediction.status
 assert "".join(prediction.output) == streamed, (prediction.output, streamed)
 print("OK", streamed)
+
+
+async def stream_async() -> str:
+    """README "AsyncIO support": the same stream with async_stream."""
+    chunks = []
+    async for event in await replicate.async_stream(
+        "meta/meta-llama-3-8b-instruct",
+        input={"prompt": "Please write a haiku about llamas.", "seed": 5, "max_tokens": 20},
+    ):
+        chunks.append(str(event))
+    return "".join(chunks)
+
+
+assert asyncio.run(stream_async()) == streamed
+print("OK async")

@@ -1,5 +1,7 @@
 """README "Run a model" and replicate.use(): a language model by name, a model by version."""
 
+import asyncio
+
 import replicate
 
 output = replicate.run(
@@ -25,3 +27,24 @@ assert joined == text, (joined, text)
 hello_world = replicate.use("replicate/hello-world")
 assert hello_world(text="Bob") == "hello Bob"
 print("OK", text)
+
+
+async def main() -> list[str]:
+    """README "Async usage": AsyncReplicate, several runs at once."""
+    async with replicate.AsyncReplicate() as client:
+        return list(
+            await asyncio.gather(
+                *(
+                    client.run(
+                        "replicate/hello-world:"
+                        "9dcd6d78e7c6560c340d916fe32e9f24aabfa331e5cce95fe31f77fb03121426",
+                        input={"text": name},
+                    )
+                    for name in ("one", "two", "three")
+                )
+            )
+        )
+
+
+assert asyncio.run(main()) == ["hello one", "hello two", "hello three"]
+print("OK async")
