@@ -16,6 +16,7 @@ import os
 import re
 import ssl
 import sys
+import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -241,7 +242,10 @@ async def run_all(scenarios: list[Scenario], parallel: int = 3) -> dict[str, Res
 
     async def one(s: Scenario) -> Result:
         async with gate:
-            return await run_scenario(s)
+            try:
+                return await run_scenario(s)
+            except Exception:  # the harness broke: that scenario fails, the others still run
+                return Result(s, -1, "", traceback.format_exc(), [])
 
     results = await asyncio.gather(*(one(s) for s in scenarios))
     return {r.scenario.id: r for r in results}
