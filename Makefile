@@ -4,7 +4,15 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest bench clean
+.PHONY: demo test lint typecheck pytest bench clean conformance conformance-clients browser-example
+
+# The official Python clients cannot share one environment: each is installed into its own
+# directory and the conformance scenarios run it with PYTHONPATH pointing there. Keep these
+# versions in step with CLIENTS in tests/conformance/conformance_support.py.
+REPLICATE_V1 := 1.0.7
+REPLICATE_V2 := 2.0.0b4
+CONFORMANCE := $(VENV)/conformance
+CONFORMANCE_STAMP := $(CONFORMANCE)/.installed-$(REPLICATE_V1)-$(REPLICATE_V2)
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -12,18 +20,35 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+$(CONFORMANCE_STAMP): | $(STAMP)
+	rm -rf $(CONFORMANCE)
+	$(BIN)/python -m pip install --quiet --target $(CONFORMANCE)/replicate-$(REPLICATE_V1) 'replicate==$(REPLICATE_V1)'
+	$(BIN)/python -m pip install --quiet --target $(CONFORMANCE)/replicate-$(REPLICATE_V2) 'replicate==$(REPLICATE_V2)'
+	touch $(CONFORMANCE_STAMP)
+
+conformance-clients: $(CONFORMANCE_STAMP)
+
 demo: $(STAMP)
 	$(BIN)/replicate-async demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check replicate_async tests benchmarks scripts
-	$(BIN)/ruff format --check replicate_async tests benchmarks scripts
+	$(BIN)/ruff check replicate_async tests benchmarks examples scripts
+	$(BIN)/ruff format --check replicate_async tests benchmarks examples scripts
 
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict replicate_async
+	$(BIN)/mypy --strict examples/browser_stream
 
-pytest: $(STAMP)
+pytest: $(STAMP) $(CONFORMANCE_STAMP)
 	$(BIN)/python -m pytest -n 2 -W error::ResourceWarning -q $(PYTEST_ARGS)
+
+# The official clients' user scenarios against the emulator (also part of `make pytest`).
+conformance: $(STAMP) $(CONFORMANCE_STAMP)
+	$(BIN)/python -m pytest -W error::ResourceWarning -q tests/conformance $(PYTEST_ARGS)
+
+# Replicate's browser streaming example on the embedded emulator: prints the URL to open.
+browser-example: $(STAMP)
+	$(BIN)/python -m examples.browser_stream --local
 
 test: lint typecheck pytest
 

@@ -1,0 +1,5 @@
+"""``python -m examples.browser_stream [--local]``."""
+
+from .app import main
+
+main()

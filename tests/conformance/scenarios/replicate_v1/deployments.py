@@ -1,0 +1,44 @@
+"""Deployments: create, get, run a prediction on it, update (new release), list, delete."""
+
+import replicate
+
+HELLO = "9dcd6d78e7c6560c340d916fe32e9f24aabfa331e5cce95fe31f77fb03121426"
+OLD = "5c7d5dc6dd8bf75c1acaa8565735e7986bc5b66206b55cca93cb72c9bf15ccaa"
+
+created = replicate.deployments.create(
+    name="my-app-image-generator",
+    model="replicate/hello-world",
+    version=HELLO,
+    hardware="cpu",
+    min_instances=0,
+    max_instances=1,
+)
+owner = created.owner
+assert created.name == "my-app-image-generator"
+assert created.current_release.number == 1
+assert created.current_release.version == HELLO
+assert created.current_release.configuration.hardware == "cpu"
+
+deployment = replicate.deployments.get(f"{owner}/my-app-image-generator")
+assert deployment.current_release.model == "replicate/hello-world"
+prediction = deployment.predictions.create(input={"text": "deployment"})
+prediction.wait()
+assert prediction.status == "succeeded" and prediction.output == "hello deployment"
+
+updated = replicate.deployments.update(
+    deployment_owner=owner,
+    deployment_name="my-app-image-generator",
+    version=OLD,
+    max_instances=3,
+)
+assert updated.current_release.number == 2
+assert updated.current_release.version == OLD
+assert updated.current_release.configuration.max_instances == 3
+
+again = replicate.deployments.predictions.create(deployment, input={"text": "again"})
+again.wait()
+assert again.output == "hello again" and again.version == OLD, (again.output, again.version)
+names = [d.name for d in replicate.deployments.list().results]
+assert "my-app-image-generator" in names, names
+assert replicate.deployments.delete(owner, "my-app-image-generator")
+print("OK")
