@@ -128,10 +128,9 @@ class Client:
 
     # -- data binding --------------------------------------------------------------------
     def _prediction(self, data: Mapping[str, Any]) -> Prediction:
-        prediction = Prediction.from_dict(data, client=self)
-        if prediction.urls is not None and prediction.urls.stream:
-            self._transport.trust_stream_url(prediction.urls.stream)
-        return prediction
+        # Which stream hosts get the token is the transport's call, from the API's own
+        # answers it read; a Prediction built here (a webhook's, say) never extends it.
+        return Prediction.from_dict(data, client=self)
 
     # -- run and stream ------------------------------------------------------------------
     async def run(
