@@ -57,6 +57,7 @@ __all__ = [
     "sign",
     "verify",
     "verify_payload",
+    "webhook_header",
 ]
 
 DEFAULT_TOLERANCE = 300.0
@@ -233,6 +234,14 @@ def _check_timestamp(raw: str, tolerance: float | None, now: float | None) -> No
             now=current,
             tolerance=tolerance,
         )
+
+
+def webhook_header(headers: Headers, name: str) -> str:
+    """The value of one ``webhook-*`` header by the rule :func:`verify` reads it with: blank
+    copies ignored, copies with different values refused (:class:`InvalidHeaderError`), none
+    left a :class:`MissingHeaderError`. Use it for the ``webhook-id`` you remember to drop
+    repeats: ``headers["webhook-id"]`` may be a blank copy a replayer put in front."""
+    return _required(_collect_headers(headers), name.lower())
 
 
 class _Verified(NamedTuple):

@@ -28,6 +28,7 @@ from replicate_async.webhooks import (
     _signature,
     sign,
     verify,
+    webhook_header,
 )
 
 NOW = int(time.time())
@@ -171,3 +172,14 @@ async def test_a_blank_leading_timestamp_is_read_like_verify_reads_it() -> None:
         await receiver.join()
     await asyncio.sleep(0)
     assert len(handler.seen) == 1
+
+
+def test_webhook_header_reads_by_the_rule_verify_uses() -> None:
+    headers = sign(BODY, SECRET, msg_id="msg_1")
+    pairs = [("webhook-id", " "), *headers.items()]
+    assert webhook_header(pairs, "webhook-id") == "msg_1"
+    assert webhook_header(CIMultiDict(pairs), "Webhook-ID") == "msg_1"
+    with pytest.raises(InvalidHeaderError):
+        webhook_header([("webhook-id", "msg_2"), *pairs], "webhook-id")
+    with pytest.raises(MissingHeaderError):
+        webhook_header([("webhook-id", "")], "webhook-id")
