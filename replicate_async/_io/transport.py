@@ -103,6 +103,15 @@ def _scrub(exc: BaseException) -> BaseException:
     return exc
 
 
+def _cut_below(exc: BaseException) -> None:
+    """Drop the frames below the current one from ``exc``'s traceback: a cancellation that
+    passed through aiohttp would otherwise keep its frames (the request being sent, token
+    included) alive, reachable from whatever error the caller raises next."""
+    tb = exc.__traceback__
+    if tb is not None:
+        tb.tb_next = None
+
+
 def _is_loopback_name(host: str) -> bool:
     if host == "localhost" or host.endswith(".localhost"):
         return True
@@ -367,6 +376,9 @@ class Transport:
                 if self.limiter is not None:
                     await self.limiter.acquire(request.rate_class)
                 status, resp_headers, payload = await self._attempt(request, url, method, opened)
+            except asyncio.CancelledError as exc:
+                _cut_below(exc)
+                raise
             except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
                 kind = _error_kind(exc)
                 decision = self.retry.decide(attempt, idempotent=idempotent, error=kind)
@@ -484,6 +496,7 @@ class Transport:
             total=None, sock_connect=self.timeouts.connect, sock_read=idle
         )
         session = await self.session()
+        opened = False
         try:
             async with session.get(
                 target,
@@ -497,7 +510,12 @@ class Transport:
                     raise error_from_response(
                         resp.status, resp.headers, body, method="GET", url=shown
                     )
+                opened = True
                 yield _AiohttpStream(resp, resp.status, resp.headers, shown)
+        except asyncio.CancelledError as exc:
+            if not opened:  # cancelled while connecting: aiohttp's frames hold the request
+                _cut_below(exc)
+            raise
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             kind = _error_kind(exc)
             raise _transport_error(exc, kind, "GET", shown, 1) from _scrub(exc)

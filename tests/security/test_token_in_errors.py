@@ -293,3 +293,34 @@ async def test_download_errors(answer: Any, caplog: pytest.LogCaptureFixture) ->
         api_error = await failure(lambda: client._transport.request(request))
     for each in (error, api_error):
         assert_token_free(each, caplog)
+
+
+@pytest.mark.replicate_emulator(token=TOKEN)
+async def test_a_run_timeout_while_a_request_is_in_flight(
+    replicate_emulator: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The deadline cancels a poll that the server holds: the cancellation passes through
+    # aiohttp's frames, which hold the request being sent.
+    replicate_emulator.faults.add(route="predictions.get", latency=10)
+    async with replicate_emulator.client() as client:
+        sdxl = "stability-ai/sdxl:7762fd07cf82c948538e41f63f77d685e02b063e37e496e96eefd46c929f9bdc"
+        error = await failure(lambda: client.run(sdxl, {"prompt": "x"}, wait=False, timeout=0.5))
+    assert isinstance(error, replicate_async.RunTimeoutError)
+    assert_token_free(error, caplog)
+
+
+@pytest.mark.replicate_emulator(token=TOKEN)
+async def test_a_deadline_while_a_stream_is_being_opened(
+    replicate_emulator: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    replicate_emulator.faults.add(route="stream", latency=10)  # the stream's answer is held
+
+    async def stream_with_deadline(client: Client) -> None:
+        async with asyncio.timeout(0.5):
+            async for _ in client.stream("meta/meta-llama-3-8b-instruct", {"prompt": "x"}):
+                pass
+
+    async with replicate_emulator.client() as client:
+        error = await failure(lambda: stream_with_deadline(client))
+    assert isinstance(error, TimeoutError)
+    assert_token_free(error, caplog)
