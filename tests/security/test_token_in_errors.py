@@ -206,6 +206,20 @@ async def test_error_statuses(status: int, caplog: pytest.LogCaptureFixture) -> 
     assert_token_free(error, caplog)
 
 
+async def test_an_answer_that_is_not_json(caplog: pytest.LogCaptureFixture) -> None:
+    app = web.Application()
+
+    async def answer(_r: web.Request) -> web.Response:
+        return web.Response(text='{"id": "p1", "status": "succ')
+
+    app.router.add_route("*", "/{tail:.*}", answer)
+    async with serve(app) as origin:
+        async with Client(TOKEN, base_url=f"{origin}/v1", retry=0) as client:
+            error = await failure(lambda: client.predictions.async_get("p1"))
+    assert isinstance(error, replicate_async.InvalidResponseError)
+    assert_token_free(error, caplog)
+
+
 def stream_app(mode: str) -> web.Application:
     """An API whose prediction names a stream on the same origin, which then fails."""
     app = web.Application()
