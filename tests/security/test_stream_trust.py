@@ -70,10 +70,13 @@ def body_naming(stream_url: str, status: str = "processing") -> dict[str, Any]:
 
 async def drain(prediction: Prediction) -> None:
     """Open the prediction's stream; what happens after the request is not the point."""
+
+    async def consume() -> None:
+        async for _ in prediction.async_stream():
+            pass
+
     with contextlib.suppress(Exception):
-        async with asyncio.timeout(10):
-            async for _ in prediction.async_stream():
-                pass
+        await asyncio.wait_for(consume(), 10)
 
 
 @pytest.mark.replicate_emulator(token=TOKEN)

@@ -329,10 +329,12 @@ async def test_a_deadline_while_a_stream_is_being_opened(
 ) -> None:
     replicate_emulator.faults.add(route="stream", latency=10)  # the stream's answer is held
 
+    async def consume(client: Client) -> None:
+        async for _ in client.stream("meta/meta-llama-3-8b-instruct", {"prompt": "x"}):
+            pass
+
     async def stream_with_deadline(client: Client) -> None:
-        async with asyncio.timeout(0.5):
-            async for _ in client.stream("meta/meta-llama-3-8b-instruct", {"prompt": "x"}):
-                pass
+        await asyncio.wait_for(consume(client), 0.5)  # a deadline, as asyncio.timeout sets
 
     async with replicate_emulator.client() as client:
         error = await failure(lambda: stream_with_deadline(client))
