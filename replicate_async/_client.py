@@ -150,10 +150,9 @@ class Client:
         return await shape_output(self, prediction, use_file_output=use_file_output)
 
     def _prediction(self, data: Mapping[str, Any]) -> Prediction:
-        prediction = Prediction.from_dict(data, client=self)
-        if prediction.urls is not None and prediction.urls.stream:
-            self._transport.trust_stream_url(prediction.urls.stream)
-        return prediction
+        # Which stream hosts get the token is the transport's call, from the API's own
+        # answers it read; a Prediction built here (a webhook's, say) never extends it.
+        return Prediction.from_dict(data, client=self)
 
     # -- run and stream ------------------------------------------------------------------
     async def run(

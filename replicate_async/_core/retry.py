@@ -3,7 +3,8 @@
 ARCHITECTURE rule 6 and PEER-DEFECTS 18-20:
 
 * idempotent requests (GET, DELETE, cancel, …) are retried on the retryable statuses
-  (429, 502, 503, 504 by default) and on any connection failure or timeout;
+  (429, 500, 502, 503, 504 by default) and on any connection failure or timeout: a poll that
+  meets a passing 500 must not fail a run whose prediction succeeds;
 * non-idempotent ones (creates: a POST may start a prediction and a bill) only on 429, which
   means the request was not processed, and on ``error="connect"``, which means it was never
   sent: never on 5xx, timeouts or read errors (API-FACTS, "Errors");
@@ -117,7 +118,7 @@ class RetryPolicy:
     backoff_max: float = attrs.field(default=20.0, validator=_non_negative_number)
     retry_after_max: float = attrs.field(default=60.0, validator=_non_negative_number)
     statuses: frozenset[int] = attrs.field(
-        default=frozenset({429, 502, 503, 504}), validator=_statuses
+        default=frozenset({429, 500, 502, 503, 504}), validator=_statuses
     )
 
     @classmethod

@@ -9,14 +9,21 @@ headers, bytes) or a byte stream back. It owns:
   successive ``asyncio.run`` calls (PEER-DEFECTS 15) and never leaks a session (16);
 - timeouts per request, never aiohttp's 300 s total (rule 5; PEER-DEFECTS 17);
 - retries by :class:`~replicate_async._core.retry.RetryPolicy` through an injectable sleep (rule 6);
-- who gets the token: only the API origin and stream origins the API itself returned
-  (PEER-DEFECTS 22); API calls never follow redirects, downloads never carry the token.
+- who gets the token: only the API origin, and the stream origins that this transport saw
+  named as ``urls.stream`` in JSON answers of the API origin itself, when they have a stream
+  host's shape (:func:`stream_host_allowed`). A Prediction built from anything else (a
+  webhook body, a pickle, your own dict) never extends the trust (PEER-DEFECTS 22). API calls
+  never follow redirects, downloads never carry the token;
+- that nothing an error holds carries the token: aiohttp's request records (``request_info``,
+  kept by its response errors and responses) show ``Authorization`` redacted, and the
+  aiohttp error kept as ``__cause__`` loses its traceback (whose frames held the headers).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import json
 import logging
 import os
@@ -27,6 +34,7 @@ from typing import IO, Any, Literal
 
 import aiohttp
 import attrs
+from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from .._core.config import Secret, Timeouts
@@ -39,11 +47,127 @@ from .._core.errors import (
 from .._core.http_types import ByteStream, Part, RateLimiter, Request, Response
 from .._core.retry import RetryPolicy, parse_retry_after
 
-__all__ = ["ByteStream", "Part", "RateLimiter", "Request", "Response", "Transport"]
+__all__ = [
+    "ByteStream",
+    "Part",
+    "RateLimiter",
+    "Request",
+    "Response",
+    "Transport",
+    "stream_host_allowed",
+]
 
 log = logging.getLogger("replicate_async")
 
 _CONNECT_TIMEOUT = getattr(aiohttp, "ConnectionTimeoutError", ())
+_REDACTED = "<redacted>"
+_MAX_OBSERVED = 1000  # stream URLs looked at per answer (a page has far fewer results)
+_MAX_CHAIN = 16  # exceptions scrubbed along one __cause__/__context__ chain
+
+
+class _RedactingRequest(aiohttp.ClientRequest):
+    """aiohttp's request whose ``request_info`` (what its responses and response errors keep,
+    and show in reprs) has ``Authorization`` redacted. The request sent is unchanged."""
+
+    @property
+    def request_info(self) -> aiohttp.RequestInfo:
+        info = super().request_info
+        return _redacted_info(info)
+
+
+def _redacted_info(info: aiohttp.RequestInfo) -> aiohttp.RequestInfo:
+    if "Authorization" not in info.headers:
+        return info
+    headers: CIMultiDict[str] = CIMultiDict(info.headers)
+    headers["Authorization"] = _REDACTED
+    return aiohttp.RequestInfo(info.url, info.method, CIMultiDictProxy(headers), info.real_url)
+
+
+def _scrub(exc: BaseException) -> BaseException:
+    """``exc`` (an aiohttp or asyncio error) made safe to keep as ``__cause__``: along its
+    cause/context chain, tracebacks are dropped (their frames held the request headers and
+    responses) and response errors keep only a redacted ``request_info`` and no history."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen and len(seen) < _MAX_CHAIN:
+        seen.add(id(current))
+        current.__traceback__ = None
+        if isinstance(current, aiohttp.ClientResponseError):
+            current.request_info = _redacted_info(current.request_info)
+            current.history = ()
+            current.args = (current.request_info, ())
+        nxt = current.__cause__ or current.__context__
+        if current.__cause__ is not None and current.__context__ is not current.__cause__:
+            current.__context__ = None  # keep one chain, the explicit one
+        current = nxt
+    return exc
+
+
+def _cut_below(exc: BaseException) -> None:
+    """Drop the frames below the current one from ``exc``'s traceback: a cancellation that
+    passed through aiohttp would otherwise keep its frames (the request being sent, token
+    included) alive, reachable from whatever error the caller raises next."""
+    tb = exc.__traceback__
+    if tb is not None:
+        tb.tb_next = None
+
+
+def _is_loopback_name(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+def stream_host_allowed(api: URL, stream: URL) -> bool:
+    """Whether ``stream`` has the shape of a stream origin of the API at ``api`` (pure).
+
+    Never a downgrade from https to http. For an API on an IP address or ``localhost`` (the
+    emulator), the same host on any port. For an API on a DNS name, a host in the API's own
+    domain (the API host without its first label: ``replicate.com`` for
+    ``api.replicate.com``, so ``stream.replicate.com``), and for Replicate also
+    ``replicate.delivery`` and its subdomains.
+    """
+    if stream.scheme not in ("https", "http") or not stream.host or not api.host:
+        return False
+    if stream.scheme == "http" and api.scheme != "http":
+        return False
+    if stream.user is not None or stream.password is not None:
+        return False
+    api_host, host = api.host.lower().rstrip("."), stream.host.lower().rstrip(".")
+    if _is_loopback_name(api_host):
+        return host == api_host
+    labels = api_host.split(".")
+    site = ".".join(labels[1:]) if len(labels) >= 3 else api_host
+    sites = {site, "replicate.delivery"} if site == "replicate.com" else {site}
+    return any(host == s or host.endswith("." + s) for s in sites)
+
+
+def _stream_urls(payload: bytes) -> list[str]:
+    """The ``urls.stream`` values of a JSON answer: of the object itself, or of the objects in
+    its ``results`` (a page). Cheap when there is none (no parse without ``"stream"``)."""
+    if b'"stream"' not in payload:
+        return []
+    try:
+        data = json.loads(payload)
+    except (ValueError, RecursionError):
+        return []
+    if not isinstance(data, dict):
+        return []
+    items: list[Any] = [data]
+    results = data.get("results")
+    if isinstance(results, list):
+        items.extend(results[:_MAX_OBSERVED])
+    found = []
+    for item in items:
+        urls = item.get("urls") if isinstance(item, dict) else None
+        stream = urls.get("stream") if isinstance(urls, dict) else None
+        if isinstance(stream, str) and stream:
+            found.append(stream)
+    return found
 
 
 @attrs.define
@@ -128,16 +252,20 @@ class Transport:
         )
 
     # -- who may receive the token -------------------------------------------------------
-    def trust_stream_url(self, url: str) -> None:
-        """Allow the token on the origin of a ``urls.stream`` that the API itself returned."""
-        parsed = URL(url)
-        if parsed.scheme in ("https", "http") and parsed.host:
-            if parsed.scheme == "http" and self.base_url.scheme == "https":
-                return  # never downgrade the token to plain HTTP
-            self._auth_origins.add(_origin(parsed))
+    def _observe(self, url: URL, payload: bytes) -> None:
+        """Trust the stream origins named by a successful JSON answer of the API origin."""
+        if _origin(url) != _origin(self.base_url):
+            return
+        for stream in _stream_urls(payload):
+            try:
+                parsed = URL(stream)
+            except (ValueError, TypeError):
+                continue
+            if stream_host_allowed(self.base_url, parsed):
+                self._auth_origins.add(_origin(parsed))
 
     def may_authorize(self, url: URL) -> bool:
-        """Whether ``url`` is the API or a stream origin the API returned."""
+        """Whether ``url`` is the API or a stream origin the API's own answers named."""
         return _origin(url) in self._auth_origins
 
     def resolve(self, url: str) -> URL:
@@ -170,6 +298,7 @@ class Transport:
             timeout=aiohttp.ClientTimeout(total=None, sock_connect=self.timeouts.connect),
             auto_decompress=True,
             trust_env=False,
+            request_class=_RedactingRequest,
         )
         guard = _session_guard(session)
         await guard.__anext__()
@@ -260,22 +389,10 @@ class Transport:
             try:
                 if self.limiter is not None:
                     await self.limiter.acquire(request.rate_class)
-                body, content_headers = self._body(request, opened)
-                headers = self._headers(
-                    url, {**content_headers, **request.headers}, auth=request.auth
-                )
-                session = await self.session()
-                async with session.request(
-                    method,
-                    url,
-                    params=request.params,
-                    data=body,
-                    headers=headers,
-                    timeout=self._timeout(request),
-                    allow_redirects=False,
-                ) as resp:
-                    payload = await resp.read()
-                    status, resp_headers = resp.status, resp.headers
+                status, resp_headers, payload = await self._attempt(request, url, method, opened)
+            except asyncio.CancelledError as exc:
+                _cut_below(exc)
+                raise
             except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
                 kind = _error_kind(exc)
                 decision = self.retry.decide(attempt, idempotent=idempotent, error=kind)
@@ -289,13 +406,15 @@ class Transport:
                     )
                     await self.sleep(decision.delay)
                     continue
-                raise _transport_error(exc, kind, method, shown, attempt) from exc
+                raise _transport_error(exc, kind, method, shown, attempt) from _scrub(exc)
             finally:
                 for handle in opened:
                     handle.close()
             if self.limiter is not None:
                 self.limiter.observe(request.rate_class, status, resp_headers)
             if status < 400:
+                if 200 <= status < 300:
+                    self._observe(url, payload)
                 return Response(status, resp_headers, payload, shown, method)
             retry_after = resp_headers.get("Retry-After")
             decision = self.retry.decide(
@@ -318,6 +437,25 @@ class Transport:
                 retry_after=parse_retry_after(retry_after, time.time()),
             )
 
+    async def _attempt(
+        self, request: Request, url: URL, method: str, opened: list[IO[bytes]]
+    ) -> tuple[int, Mapping[str, str], bytes]:
+        """One attempt: status, headers and body. The headers sent (token included) live only
+        in this frame, which an error raised from :meth:`request` never references."""
+        body, content_headers = self._body(request, opened)
+        session = await self.session()
+        async with session.request(
+            method,
+            url,
+            params=request.params,
+            data=body,
+            headers=self._headers(url, {**content_headers, **request.headers}, auth=request.auth),
+            timeout=self._timeout(request),
+            allow_redirects=False,
+        ) as resp:
+            payload = await resp.read()
+            return resp.status, resp.headers, payload
+
     @contextlib.asynccontextmanager
     async def stream(
         self, url: str, *, headers: Mapping[str, str] | None = None
@@ -327,14 +465,13 @@ class Transport:
         The token is attached only when ``url`` is the API origin or a stream origin the API
         returned. A non-2xx status raises the matching error.
         """
-        target = self.resolve(url)
-        sent = self._headers(
-            target,
-            {"Accept": "text/event-stream", "Cache-Control": "no-store", **(headers or {})},
-        )
         # Like every API call, a stream never follows a redirect (PEER-DEFECTS 22).
         async with self._get_body(
-            target, sent, idle=self.timeouts.stream_idle, allow_redirects=False
+            self.resolve(url),
+            {"Accept": "text/event-stream", "Cache-Control": "no-store", **(headers or {})},
+            auth=True,
+            idle=self.timeouts.stream_idle,
+            allow_redirects=False,
         ) as body:
             yield body
 
@@ -344,7 +481,8 @@ class Transport:
         since no credential is ever attached). A non-2xx status raises the matching error."""
         async with self._get_body(
             URL(url, encoded=True),
-            {"User-Agent": self._user_agent},
+            {},
+            auth=False,
             idle=self.timeouts.download_idle,
             allow_redirects=True,
             max_redirects=5,
@@ -355,24 +493,28 @@ class Transport:
     async def _get_body(
         self,
         target: URL,
-        headers: Mapping[str, str],
+        extra: Mapping[str, str],
         *,
+        auth: bool,
         idle: float | None,
         allow_redirects: bool,
         max_redirects: int = 10,
     ) -> AsyncIterator[ByteStream]:
-        """GET ``target`` with exactly ``headers`` and yield its body as it arrives: no total
-        timeout, ``idle`` seconds at most between reads, one attempt. A non-2xx status raises
-        the matching error; a failed connection or read, a :class:`TransportError`."""
+        """GET ``target`` with ``extra`` headers (and the token when ``auth`` and the origin may
+        have it) and yield its body as it arrives: no total timeout, ``idle`` seconds at most
+        between reads, one attempt. A non-2xx status raises the matching error; a failed
+        connection or read, a :class:`TransportError`. The headers are built in the call, so
+        no local of this frame (which errors raised through it keep) holds the token."""
         shown = str(target.with_query(None))
         timeout = aiohttp.ClientTimeout(
             total=None, sock_connect=self.timeouts.connect, sock_read=idle
         )
         session = await self.session()
+        opened = False
         try:
             async with session.get(
                 target,
-                headers=headers,
+                headers=self._headers(target, extra, auth=auth),
                 timeout=timeout,
                 allow_redirects=allow_redirects,
                 max_redirects=max_redirects,
@@ -382,10 +524,15 @@ class Transport:
                     raise error_from_response(
                         resp.status, resp.headers, body, method="GET", url=shown
                     )
+                opened = True
                 yield _AiohttpStream(resp, resp.status, resp.headers, shown)
+        except asyncio.CancelledError as exc:
+            if not opened:  # cancelled while connecting: aiohttp's frames hold the request
+                _cut_below(exc)
+            raise
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             kind = _error_kind(exc)
-            raise _transport_error(exc, kind, "GET", shown, 1) from exc
+            raise _transport_error(exc, kind, "GET", shown, 1) from _scrub(exc)
 
 
 async def _close_state(state: _LoopSession) -> None:
@@ -414,6 +561,12 @@ def _transport_error(
     if kind == "timeout":
         return APITimeoutError(
             f"{method} {url} timed out{tries}; raise Client(timeout=…) if the API is slow",
+            method=method,
+            url=url,
+        )
+    if isinstance(exc, aiohttp.TooManyRedirects):
+        return APIConnectionError(
+            f"{method} {url}: too many redirects (a loop, or more hops than allowed)",
             method=method,
             url=url,
         )

@@ -19,8 +19,8 @@ Events on ``urls.stream`` (API-FACTS, "Streaming"): ``output`` (text, one chunk 
 * leaving the loop early (``break``, ``aclose()``) closes the connection and, for streams that
   ``client.stream`` started, cancels the remote prediction (``cancel_on_exit``); so does an
   error after the create, which then names the prediction;
-* the token is sent to the stream host only because the API named it in ``urls.stream``
-  (``Transport.trust_stream_url``, PEER-DEFECTS 22).
+* the token is sent to the stream host only when the transport read it in ``urls.stream`` of
+  an answer from the API origin itself (``Transport.may_authorize``, PEER-DEFECTS 22).
 """
 
 from __future__ import annotations

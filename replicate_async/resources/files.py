@@ -16,9 +16,9 @@ import time
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urljoin
 
-from .._core.errors import ConfigurationError
+from .._core.errors import ConfigurationError, error_from_response
 from .._core.file_source import SourceValue, file_source
 from .._core.http_types import Part, Request
 from .._io.bridge import blocking
@@ -165,9 +165,23 @@ class Files(Namespace):
         secret: str | bytes,
     ) -> bytes:
         """The file's content through its signed :meth:`download_url` (an API call on the API
-        origin). A bad signature, an expired URL or an unknown file raise ``NotFoundError``."""
+        origin). A bad signature, an expired URL or an unknown file raise ``NotFoundError``.
+
+        When the API redirects (to a delivery host), the redirect is followed like any file
+        download: without the API token, at most 5 hops more (beyond: ``APIConnectionError``).
+        A redirect without a ``Location`` raises :class:`~replicate_async.ReplicateError`
+        with its ``status``; the body of a 3xx answer is never returned as the file."""
         url = self.download_url(file, owner=owner, expiry=expiry, secret=secret)
-        response = await self._client._transport.request(Request("GET", url))
+        transport = self._client._transport
+        response = await transport.request(Request("GET", url))
+        if 300 <= response.status < 400:
+            location = response.headers.get("Location")
+            if not location:
+                raise error_from_response(
+                    response.status, response.headers, response.body, method="GET", url=response.url
+                )
+            async with transport.download(urljoin(url, location)) as body:
+                return await body.read()
         return response.body
 
     create = blocking(async_create)

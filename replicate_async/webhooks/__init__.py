@@ -30,7 +30,7 @@ import re
 import secrets
 import time
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeAlias
 
 from .._core.errors import ConfigurationError, ReplicateAsyncError
 
@@ -43,6 +43,7 @@ __all__ = [
     "DEFAULT_TOLERANCE",
     "HasKey",
     "Headers",
+    "InvalidHeaderError",
     "InvalidPayloadError",
     "InvalidSecretError",
     "InvalidSignatureError",
@@ -56,6 +57,7 @@ __all__ = [
     "sign",
     "verify",
     "verify_payload",
+    "webhook_header",
 ]
 
 DEFAULT_TOLERANCE = 300.0
@@ -89,7 +91,9 @@ Secret: TypeAlias = str | HasKey
 """The signing secret: the ``whsec_…`` string, or the object ``default_secret.get()`` returns."""
 
 _SECRET_PREFIX = "whsec_"
-_TIMESTAMP = re.compile(r"[0-9]+")  # not \d: that also matches non-ASCII digits
+# Unix seconds: ASCII digits only (not \d: that also matches non-ASCII digits), and at most 15
+# of them (year 30 million), so that no int or float conversion can overflow or be refused.
+_TIMESTAMP = re.compile(r"[0-9]{1,15}")
 
 
 class WebhookVerificationError(ReplicateAsyncError, ValueError):
@@ -100,8 +104,12 @@ class MissingHeaderError(WebhookVerificationError):
     """A required ``webhook-*`` header is absent or empty."""
 
 
+class InvalidHeaderError(WebhookVerificationError):
+    """``webhook-id`` or ``webhook-timestamp`` is repeated with different values."""
+
+
 class InvalidTimestampError(WebhookVerificationError):
-    """``webhook-timestamp`` is not an integer number of seconds."""
+    """``webhook-timestamp`` is not an integer number of seconds (at most 15 digits)."""
 
 
 class TimestampOutOfToleranceError(WebhookVerificationError):
@@ -166,7 +174,8 @@ def _body_bytes(body: bytes | str) -> bytes:
 
 
 def _signature(key: bytes, msg_id: str, timestamp: str, body: bytes) -> bytes:
-    signed = f"{msg_id}.{timestamp}.".encode() + body
+    # surrogatepass: a str header holding a lone surrogate still gives bytes (that never match).
+    signed = f"{msg_id}.{timestamp}.".encode("utf-8", "surrogatepass") + body
     return hmac.new(key, signed, hashlib.sha256).digest()
 
 
@@ -186,10 +195,15 @@ def _collect_headers(headers: Headers) -> dict[str, list[str]]:
 
 
 def _required(found: dict[str, list[str]], name: str) -> str:
-    values = [v.strip() for v in found.get(name, ()) if v.strip()]
+    """The one value of a ``webhook-*`` header: the rule both :func:`verify_payload` and the
+    receiver use. Blank values are ignored (some proxies add empty copies); none left is a
+    :class:`MissingHeaderError`, different values left an :class:`InvalidHeaderError`."""
+    values = {v.strip() for v in found.get(name, ()) if v.strip()}
     if not values:
         raise MissingHeaderError(f"missing {name} header: this request was not signed by Replicate")
-    return values[0]
+    if len(values) > 1:
+        raise InvalidHeaderError(f"{name} is repeated with different values: refusing to guess")
+    return values.pop()
 
 
 def _check_timestamp(raw: str, tolerance: float | None, now: float | None) -> None:
@@ -222,6 +236,22 @@ def _check_timestamp(raw: str, tolerance: float | None, now: float | None) -> No
         )
 
 
+def webhook_header(headers: Headers, name: str) -> str:
+    """The value of one ``webhook-*`` header by the rule :func:`verify` reads it with: blank
+    copies ignored, copies with different values refused (:class:`InvalidHeaderError`), none
+    left a :class:`MissingHeaderError`. Use it for the ``webhook-id`` you remember to drop
+    repeats: ``headers["webhook-id"]`` may be a blank copy a replayer put in front."""
+    return _required(_collect_headers(headers), name.lower())
+
+
+class _Verified(NamedTuple):
+    """What verification established: the payload and the header values it was signed with."""
+
+    payload: dict[str, Any]
+    msg_id: str
+    timestamp: int
+
+
 def verify_payload(
     headers: Headers,
     body: bytes | str,
@@ -239,8 +269,21 @@ def verify_payload(
     seconds the timestamp may be off (None disables the check). ``now``: unix time to check
     against (default ``time.time()``).
 
-    Raises a :class:`WebhookVerificationError` subclass when anything does not check out.
+    Raises a :class:`WebhookVerificationError` subclass when anything does not check out, and
+    nothing else for any headers and body (a ``TypeError`` only for a body that is neither
+    bytes nor str).
     """
+    return _verify(headers, body, secret, tolerance=tolerance, now=now).payload
+
+
+def _verify(
+    headers: Headers,
+    body: bytes | str,
+    secret: Secret,
+    *,
+    tolerance: float | None = DEFAULT_TOLERANCE,
+    now: float | None = None,
+) -> _Verified:
     key = _secret_key(secret)
     raw = _body_bytes(body)
     found = _collect_headers(headers)
@@ -273,12 +316,14 @@ def verify_payload(
     try:
         payload = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
-        raise InvalidPayloadError(f"the webhook body is not valid UTF-8 JSON: {exc}") from exc
+        raise InvalidPayloadError(f"the webhook body is not valid UTF-8 JSON: {exc}") from None
+    except RecursionError:  # nested deeper than the interpreter's stack
+        raise InvalidPayloadError("the webhook body is JSON nested too deeply") from None
     if not isinstance(payload, dict):
         raise InvalidPayloadError(
             f"the webhook body is JSON {type(payload).__name__}, expected an object"
         )
-    return payload
+    return _Verified(payload, msg_id, int(timestamp))
 
 
 def verify(
@@ -306,13 +351,11 @@ def _to_prediction(payload: dict[str, Any], client: Client | None = None) -> Pre
     from ..types import Prediction  # imported here: types pulls in more of the package
 
     try:
-        if client is not None:
-            return client._prediction(payload)
-        return Prediction.from_dict(payload)
-    except InvalidResponseError as exc:
+        return Prediction.from_dict(payload, client=client)
+    except (InvalidResponseError, ValueError, TypeError, RecursionError) as exc:
         raise InvalidPayloadError(
-            f"the webhook body was signed correctly but is not a prediction: {exc}"
-        ) from exc
+            f"the webhook body was signed correctly but is not a prediction: {exc}"[:500]
+        ) from None
 
 
 def sign(

@@ -42,7 +42,7 @@ from . import (
     Secret,
     WebhookVerificationError,
     _to_prediction,
-    verify_payload,
+    _verify,
 )
 
 if TYPE_CHECKING:
@@ -155,8 +155,10 @@ class WebhookReceiver:
             logger.exception("could not fetch the webhook signing secret")
             return web.Response(status=503, text="signing secret unavailable")
         try:
-            payload = verify_payload(request.headers, body, secret, tolerance=self.tolerance)
-            prediction = _to_prediction(payload, self._client)
+            # The headers are read by the very rule that verified them (blank copies ignored,
+            # conflicting copies refused): the id remembered is the id that was signed.
+            verified = _verify(request.headers, body, secret, tolerance=self.tolerance)
+            prediction = _to_prediction(verified.payload, self._client)
         except InvalidSecretError:
             logger.exception("the webhook signing secret is unusable")
             return web.Response(status=500, text="receiver misconfigured")
@@ -166,9 +168,7 @@ class WebhookReceiver:
         except WebhookVerificationError as exc:
             logger.warning("webhook rejected: %s", exc)
             return web.Response(status=401, text="invalid webhook signature")
-        # verify_payload checked both headers: present and the timestamp an integer.
-        msg_id = request.headers["webhook-id"].strip()
-        timestamp = int(request.headers["webhook-timestamp"].strip())
+        msg_id, timestamp = verified.msg_id, verified.timestamp
         reason = self._memory.ignore_reason(msg_id, prediction.id, prediction.terminal, timestamp)
         if reason is not None:
             logger.debug("webhook %s for %s ignored: %s", msg_id, prediction.id, reason)

@@ -28,7 +28,7 @@ TABLE: list[tuple[bool, int | None, str | None, bool]] = [
     (True, 502, None, True),
     (True, 503, None, True),
     (True, 504, None, True),
-    (True, 500, None, False),
+    (True, 500, None, True),
     (True, 501, None, False),
     (True, 400, None, False),
     (True, 401, None, False),
