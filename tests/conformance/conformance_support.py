@@ -16,6 +16,7 @@ import os
 import re
 import ssl
 import sys
+import tempfile
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -211,6 +212,9 @@ async def run_scenario(scenario: Scenario) -> Result:
             env = _child_env(scenario.client, base_url)
             if ca_file:
                 env["SSL_CERT_FILE"] = str(ca_file)
+            workdir = tempfile.TemporaryDirectory(prefix="conformance-")
+            # A fresh working directory: what a scenario writes (uploads, saved outputs) never
+            # lands in the repository.
             proc = await asyncio.create_subprocess_exec(
                 sys.executable,
                 "-s",
@@ -219,7 +223,7 @@ async def run_scenario(scenario: Scenario) -> Result:
                 stderr=asyncio.subprocess.PIPE,
                 stdin=asyncio.subprocess.DEVNULL,
                 env=env,
-                cwd=str(scenario.script.parent),
+                cwd=workdir.name,
             )
             try:
                 out, err = await asyncio.wait_for(proc.communicate(), SCENARIO_TIMEOUT)
@@ -227,6 +231,8 @@ async def run_scenario(scenario: Scenario) -> Result:
                 proc.kill()
                 out, err = await proc.communicate()
                 err += b"\n[conformance] scenario timed out"
+            finally:
+                workdir.cleanup()
             assert proc.returncode is not None
             return Result(
                 scenario,
