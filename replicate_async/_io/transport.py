@@ -302,6 +302,7 @@ class Transport:
                 method=method,
                 url=shown,
                 retry_after=parse_retry_after(retry_after, time.time()),
+                credential=self._token().describe() if "Authorization" in headers else None,
             )
 
     @contextlib.asynccontextmanager

@@ -143,7 +143,8 @@ def _lines(exc: BaseException) -> list[str]:
         if exc.request_id:
             lines.append(f"[dim]request id: {escape(exc.request_id)}[/dim]")
         if isinstance(exc, AuthenticationError):
-            lines.append("Set REPLICATE_API_TOKEN (or use --local to try the emulator).")
+            lines.append(escape(exc.hint or "Set REPLICATE_API_TOKEN."))
+            lines.append("Or use --local to try the emulator.")
         return lines
     lines = [escape(line) for line in str(exc).splitlines() if line.strip()] or [repr(exc)]
     if isinstance(exc, ConfigurationError) and "token" in str(exc).lower():

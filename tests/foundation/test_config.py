@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from replicate_async import Client, ConfigurationError, Timeouts
+from replicate_async import AuthenticationError, Client, ConfigurationError, Timeouts
 from replicate_async._core.config import (
     DOTENV_VARIABLES,
     TOKEN_VARIABLES,
@@ -18,6 +19,8 @@ from replicate_async._core.config import (
     resolve_token,
     setting,
 )
+from replicate_async.emulator import Emulator
+from replicate_async.emulator.pytest_plugin import FAST_DEFAULTS
 
 
 def test_explicit_token_wins(tmp_path: Path) -> None:
@@ -239,3 +242,67 @@ def test_dotenv_reader_matches_python_dotenv(text: str) -> None:
             resolve_base_url(None, {}, Path(tmp))
         except ConfigurationError:
             assert expected.get("REPLICATE_BASE_URL", "").strip()
+
+
+# -- a refused token says which one, from where ---------------------------------------------
+
+_RIGHT = "r8_RightTokenForTheEmulator"
+_WRONG = "r8_WrongTokenButSetXyz123"
+
+
+@pytest.fixture
+def guarded_emulator() -> Iterator[Emulator]:
+    with Emulator(**{**FAST_DEFAULTS, "token": _RIGHT}) as emulator:
+        yield emulator
+
+
+@pytest.mark.parametrize(
+    "where", ["argument", "REPLICATE_API_TOKEN", "REPLICATE_API_KEY", "dotenv"]
+)
+def test_refused_token_names_its_source_and_never_the_token(
+    where: str,
+    guarded_emulator: Emulator,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """A wrong token said "You did not pass a valid authentication token" (and the command
+    line "Set REPLICATE_API_TOKEN") although it was set: say it was refused, where it came
+    from, and its first characters only."""
+    for name in TOKEN_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    expected = {
+        "argument": "the api_token argument",
+        "REPLICATE_API_TOKEN": "the REPLICATE_API_TOKEN environment variable",
+        "REPLICATE_API_KEY": "the REPLICATE_API_KEY environment variable",
+        "dotenv": f"REPLICATE_API_TOKEN in {tmp_path / '.env'}",
+    }[where]
+    if where == "dotenv":
+        (tmp_path / ".env").write_text(f'REPLICATE_API_TOKEN="{_WRONG}"  # mine\n')
+    elif where != "argument":
+        monkeypatch.setenv(where, _WRONG)
+    with Client(_WRONG if where == "argument" else None, base_url=guarded_emulator.url) as c:
+        with pytest.raises(AuthenticationError) as info:
+            c.account.get()
+    message = str(info.value)
+    assert f"refused the token from {expected} (r8_W\u2026)" in message
+    assert info.value.hint is not None and expected in info.value.hint
+    for shown in (message, repr(info.value), repr(info.value.args), str(info.value.body)):
+        assert _WRONG not in shown and _WRONG[:5] not in shown
+
+
+def test_cli_says_the_token_was_refused(
+    guarded_emulator: Emulator, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from support import CliInvoker
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("REPLICATE_API_TOKEN", _WRONG)
+    monkeypatch.delenv("REPLICATE_API_KEY", raising=False)
+    monkeypatch.setenv("REPLICATE_BASE_URL", guarded_emulator.url)
+    result = CliInvoker()("account")
+    assert result.exit_code != 0
+    text = " ".join(result.output.split())
+    assert "refused the token from the REPLICATE_API_TOKEN environment variable" in text
+    assert "Set REPLICATE_API_TOKEN" not in text
+    assert _WRONG not in result.output
