@@ -311,13 +311,16 @@ def error_from_response(
     url: str | None = None,
     retry_after: float | None = None,
     credential: str | None = None,
+    api_root: str | None = None,
 ) -> ReplicateError:
     """Build the typed error for an error response (pure: status, headers and body in).
 
     The message reads ``"<status> <title>: <detail>"`` followed by one line per invalid field,
     and ends with the request id when the API sent one. ``credential`` describes the token
     that was sent (its source and first characters, never the token: ``Secret.describe()``);
-    a 401 names it, since "not valid" alone reads as "not set".
+    a 401 names it, since "not valid" alone reads as "not set". ``api_root`` is the client's
+    API root: a 404 under it says when the root itself looks wrong (no ``/v1``, or an answer
+    that is not the API's).
     """
     parsed: Any = None
     text = body.decode("utf-8", errors="replace").strip()
@@ -350,6 +353,10 @@ def error_from_response(
         if line.strip() not in message:
             message += "\n" + line
     hint = auth_hint(credential) if status == 401 and credential else None
+    if status == 404 and api_root and url and url.startswith(api_root.rstrip("/") + "/"):
+        from .hints import api_root_hint
+
+        hint = api_root_hint(api_root, parsed)
     if hint:
         message += f"\n  {hint}"
     if method and url:

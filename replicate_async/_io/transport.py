@@ -303,6 +303,7 @@ class Transport:
                 url=shown,
                 retry_after=parse_retry_after(retry_after, time.time()),
                 credential=self._token().describe() if "Authorization" in headers else None,
+                api_root=self._base,
             )
 
     @contextlib.asynccontextmanager
