@@ -306,3 +306,21 @@ def test_cli_says_the_token_was_refused(
     assert "refused the token from the REPLICATE_API_TOKEN environment variable" in text
     assert "Set REPLICATE_API_TOKEN" not in text
     assert _WRONG not in result.output
+
+
+@settings(max_examples=100, derandomize=True, deadline=None)
+@given(data=st.binary(max_size=200))
+def test_any_dotenv_bytes_read_or_raise_configuration_error(data: bytes) -> None:
+    """Whatever bytes a ``.env`` holds, reading it returns strings or raises the documented
+    ConfigurationError (undecodable files), never anything else."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / ".env"
+        path.write_bytes(data)
+        try:
+            values = read_dotenv(path)
+        except ConfigurationError as exc:
+            assert ".env" in str(exc)
+        else:
+            assert all(isinstance(k, str) and isinstance(v, str) for k, v in values.items())
