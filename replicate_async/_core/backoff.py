@@ -2,16 +2,16 @@
 
 A fixed 0.5 s poll forever (PEER-DEFECTS 3) either wastes requests on long jobs or notices
 short ones late. The schedule starts at ``initial`` and grows by ``factor`` up to ``ceiling``;
-``REPLICATE_POLL_INTERVAL`` sets the ceiling when given.
+``REPLICATE_POLL_INTERVAL`` (environment, else ``.env``) sets the ceiling when given.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 
 import attrs
 
+from .config import setting
 from .errors import ConfigurationError
 
 __all__ = ["Backoff"]
@@ -35,13 +35,14 @@ class Backoff:
     ) -> Backoff:
         """A schedule whose ceiling is ``ceiling``, else ``REPLICATE_POLL_INTERVAL``, else 2 s."""
         if ceiling is None:
-            raw = (os.environ if environ is None else environ).get("REPLICATE_POLL_INTERVAL")
-            if raw:
+            found = setting("REPLICATE_POLL_INTERVAL", environ)
+            if found:
+                raw, source = found
                 try:
                     ceiling = float(raw)
                 except ValueError:
                     raise ConfigurationError(
-                        f"REPLICATE_POLL_INTERVAL must be a number of seconds, got {raw!r}"
+                        f"{source} must be a number of seconds, got {raw!r}"
                     ) from None
         if ceiling is None:
             ceiling = DEFAULT_CEILING

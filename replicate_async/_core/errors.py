@@ -67,6 +67,7 @@ __all__ = [
     "ServerError",
     "TransportError",
     "UnprocessableEntityError",
+    "auth_hint",
     "error_from_response",
 ]
 
@@ -108,6 +109,8 @@ class ReplicateError(ReplicateAsyncError):
     Carries the RFC 7807 problem-details fields (``type``, ``title``, ``status``, ``detail``,
     ``instance``), ``invalid_fields`` for validation errors, the request id and the rate-limit
     headers of the response, and the method and URL of the request (without credentials).
+    ``hint`` says what to do about it when the library can tell (it ends the first line block
+    of the message too): for a 401, which token was refused and where it came from.
     """
 
     def __init__(
@@ -127,6 +130,7 @@ class ReplicateError(ReplicateAsyncError):
         ratelimit_reset: float | None = None,
         retry_after: float | None = None,
         body: Any = None,
+        hint: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -143,6 +147,7 @@ class ReplicateError(ReplicateAsyncError):
         self.ratelimit_reset = ratelimit_reset
         self.retry_after = retry_after
         self.body = body
+        self.hint = hint
 
     def __str__(self) -> str:
         return self.message
@@ -322,11 +327,17 @@ def error_from_response(
     method: str | None = None,
     url: str | None = None,
     retry_after: float | None = None,
+    credential: str | None = None,
+    api_root: str | None = None,
 ) -> ReplicateError:
     """Build the typed error for an error response (pure: status, headers and body in).
 
     The message reads ``"<status> <title>: <detail>"`` followed by one line per invalid field,
-    and ends with the request id when the API sent one.
+    and ends with the request id when the API sent one. ``credential`` describes the token
+    that was sent (its source and first characters, never the token: ``Secret.describe()``);
+    a 401 names it, since "not valid" alone reads as "not set". ``api_root`` is the client's
+    API root: a 404 under it says when the root itself looks wrong (no ``/v1``, or an answer
+    that is not the API's).
     """
     parsed: Any = None
     text = body.decode("utf-8", errors="replace").strip()
@@ -358,6 +369,13 @@ def error_from_response(
         line = f"  - {item.get('field', '?')}: {item.get('description', item.get('type', ''))}"
         if line.strip() not in message:
             message += "\n" + line
+    hint = auth_hint(credential) if status == 401 and credential else None
+    if status == 404 and api_root and url and url.startswith(api_root.rstrip("/") + "/"):
+        from .hints import api_root_hint
+
+        hint = api_root_hint(api_root, parsed)
+    if hint:
+        message += f"\n  {hint}"
     if method and url:
         message += f"\n  ({method} {url})"
     if request_id:
@@ -379,6 +397,17 @@ def error_from_response(
         ratelimit_reset=_to_float(_header(headers, "ratelimit-reset")),
         retry_after=retry_after,
         body=parsed if parsed is not None else (text or None),
+        hint=hint,
+    )
+
+
+def auth_hint(credential: str) -> str:
+    """What to do about a refused token; ``credential`` is ``Secret.describe()`` (its source
+    and first characters, never the token)."""
+    return (
+        f"The API refused the token from {credential}: it is set, but wrong, revoked or "
+        "for another server. Check it at https://replicate.com/account/api-tokens (or, "
+        "against the emulator, use the emulator's token)."
     )
 
 

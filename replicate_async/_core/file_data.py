@@ -10,6 +10,7 @@ import binascii
 import mimetypes
 import re
 import unicodedata
+from collections.abc import Iterator
 from urllib.parse import unquote, unquote_to_bytes, urlsplit
 
 from .errors import InvalidResponseError
@@ -19,6 +20,8 @@ __all__ = [
     "encode_data_uri",
     "guess_content_type",
     "is_data_uri",
+    "is_plain_name",
+    "numbered_names",
     "safe_filename",
     "sniff_image_type",
 ]
@@ -125,6 +128,24 @@ def safe_filename(url: str, content_type: str | None = None, default: str = "out
         room = _MAX_NAME_BYTES - len(ext.encode())
         name = encoded[:room].decode(errors="ignore") + ext
     return name
+
+
+MAX_NUMBERED_NAMES = 10_000
+
+
+def numbered_names(name: str, limit: int = MAX_NUMBERED_NAMES) -> Iterator[str]:
+    """``name``, then ``name-1``, ``name-2`` … before the first dot (``a.tar.gz`` →
+    ``a-1.tar.gz``): the names tried, in order, when saving must not overwrite. ``limit``
+    names at most."""
+    stem, dot, suffix = name.partition(".")
+    yield name
+    for index in range(1, limit):
+        yield f"{stem}-{index}{dot}{suffix}"
+
+
+def is_plain_name(name: str) -> bool:
+    """Whether ``name`` is a bare file name: not empty, ``.``/``..``, and no path separator."""
+    return bool(name) and name not in (".", "..") and "/" not in name and "\\" not in name
 
 
 def sniff_image_type(data: bytes) -> str | None:

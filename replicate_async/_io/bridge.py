@@ -6,6 +6,13 @@ Jupyter cell: the caller's loop is never re-entered), from many threads at once,
 ``os.fork`` (the child starts a fresh bridge). A blocking call made from the bridge thread itself
 would wait on itself forever, so it raises :class:`BlockingCallError` instead.
 
+The same deadlock hides in notebooks: ``await emu.start()`` serves the emulator from the
+notebook's own event loop, and a blocking call made in the next cell (``client.run_sync``)
+would block that very loop while waiting for the emulator to answer. Servers on a loop
+register their origins here (:func:`serve_origin`); a blocking call whose client points at an
+origin served by the loop running in the calling thread raises :class:`BlockingCallError`
+naming the fix, instead of hanging.
+
 Twins are made with :func:`blocking` (one typed line per twin: ``create = blocking(async_create)``)
 so ``mypy --strict`` checks both with one signature.
 """
@@ -16,12 +23,23 @@ import asyncio
 import functools
 import os
 import threading
+import weakref
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from typing import Any, ParamSpec, TypeVar
 
+from yarl import URL
+
 from .._core.errors import ReplicateAsyncError
 
-__all__ = ["BlockingCallError", "blocking", "blocking_iter", "iterate_blocking", "run_blocking"]
+__all__ = [
+    "BlockingCallError",
+    "blocking",
+    "blocking_iter",
+    "forget_origin",
+    "iterate_blocking",
+    "run_blocking",
+    "serve_origin",
+]
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -80,6 +98,66 @@ def in_bridge_thread() -> bool:
     return bridge is not None and threading.current_thread() is bridge.thread
 
 
+# -- servers on a caller's loop (the emulator after ``await emu.start()``) -----------------
+_served: dict[tuple[str, str, int | None], weakref.ref[asyncio.AbstractEventLoop]] = {}
+_served_lock = threading.Lock()
+
+
+def _origin_key(url: str | URL) -> tuple[str, str, int | None] | None:
+    parsed = URL(str(url))
+    if not parsed.host:
+        return None
+    return (parsed.scheme, parsed.host.lower(), parsed.port)
+
+
+def serve_origin(url: str, loop: asyncio.AbstractEventLoop) -> None:
+    """Record that the origin of ``url`` is served by ``loop`` (until :func:`forget_origin`)."""
+    key = _origin_key(url)
+    if key is not None:
+        with _served_lock:
+            _served[key] = weakref.ref(loop)
+
+
+def forget_origin(url: str) -> None:
+    """Undo :func:`serve_origin` (the server stopped)."""
+    key = _origin_key(url)
+    if key is not None:
+        with _served_lock:
+            _served.pop(key, None)
+
+
+def _base_url_of(owner: Any) -> Any:
+    """The API root of the client behind a twin's ``self`` (a Client, a namespace, a
+    Prediction, a FileOutput …), or None."""
+    for candidate in (owner, getattr(owner, "_client", None), getattr(owner, "client", None)):
+        base = getattr(candidate, "base_url", None)
+        if isinstance(base, (str, URL)):
+            return base
+    return None
+
+
+def _check_not_served_here(owner: Any, name: str) -> None:
+    """Raise when a blocking call would block the loop that serves its client's API root."""
+    if not _served:
+        return
+    try:
+        running = asyncio.get_running_loop()
+    except RuntimeError:
+        return
+    base = _base_url_of(owner)
+    key = _origin_key(base) if base is not None else None
+    served = _served.get(key) if key is not None else None
+    if served is None or served() is not running:
+        return
+    raise BlockingCallError(
+        f"{name}() would wait forever: the server at {base} runs on this thread's event "
+        "loop (as after `await emu.start()` in a notebook), which a blocking call blocks. "
+        "Start the emulator in a thread instead: `emu.start_in_thread()` (or "
+        "`with Emulator() as emu:`), or stay async here: `await client.run(...)` and the "
+        "other `async_…` methods."
+    )
+
+
 CLEANUP_TIMEOUT = 30.0
 """Seconds an interrupted blocking call waits for its coroutine to clean up (cancel requests)."""
 
@@ -125,13 +203,22 @@ def run_blocking(coro: Coroutine[Any, Any, T]) -> T:
 
 def blocking(fn: Callable[P, Coroutine[Any, Any, T]]) -> Callable[P, T]:
     """The blocking twin of a coroutine function: same signature, same docstring."""
+    shown = _blocking_name(fn)
 
     @functools.wraps(fn)
     def twin(*args: P.args, **kwargs: P.kwargs) -> T:
+        if args:
+            _check_not_served_here(args[0], shown)
         return run_blocking(fn(*args, **kwargs))
 
     _rename(twin, fn)
     return twin
+
+
+def _blocking_name(fn: Callable[..., Any]) -> str:
+    """How the twin is called: ``async_get`` → ``get``, ``run`` → ``run_sync``."""
+    name = fn.__name__
+    return name.removeprefix("async_") if name.startswith("async_") else f"{name}_sync"
 
 
 def _rename(twin: Callable[..., Any], fn: Callable[..., Any]) -> None:
@@ -172,9 +259,12 @@ def iterate_blocking(iterator: AsyncIterator[T]) -> Iterator[T]:
 
 def blocking_iter(fn: Callable[P, AsyncIterator[T]]) -> Callable[P, Iterator[T]]:
     """The blocking twin of an async generator function: same signature, same docstring."""
+    shown = _blocking_name(fn)
 
     @functools.wraps(fn)
     def twin(*args: P.args, **kwargs: P.kwargs) -> Iterator[T]:
+        if args:
+            _check_not_served_here(args[0], shown)
         return iterate_blocking(fn(*args, **kwargs))
 
     _rename(twin, fn)

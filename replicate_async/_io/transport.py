@@ -435,6 +435,8 @@ class Transport:
                 method=method,
                 url=shown,
                 retry_after=parse_retry_after(retry_after, time.time()),
+                credential=self._token().describe() if "Authorization" in headers else None,
+                api_root=self._base,
             )
 
     async def _attempt(

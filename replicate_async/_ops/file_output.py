@@ -12,8 +12,9 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import errno
 import os
-import tempfile
+import secrets
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -24,6 +25,8 @@ from .._core.file_data import (
     decode_data_uri,
     guess_content_type,
     is_data_uri,
+    is_plain_name,
+    numbered_names,
     safe_filename,
     sniff_image_type,
 )
@@ -32,10 +35,11 @@ from .._io.bridge import blocking, blocking_iter
 if TYPE_CHECKING:
     from .context import OpsClient
 
-__all__ = ["DEFAULT_CHUNK_SIZE", "FileOutput"]
+__all__ = ["DEFAULT_CHUNK_SIZE", "FileOutput", "unique_path"]
 
 DEFAULT_CHUNK_SIZE = 64 * 1024
 _SAVE_CHUNK_SIZE = 1024 * 1024
+_O_BINARY: int = getattr(os, "O_BINARY", 0)  # Windows: no newline translation
 _DISPLAYABLE = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "image/svg+xml"})
 
 
@@ -175,19 +179,30 @@ class FileOutput:
         """``for chunk in f`` (blocking): :meth:`iter_chunks` with the default size."""
         return self.iter_chunks()
 
-    async def async_save(self, path: str | os.PathLike[str] = ".") -> Path:
+    async def async_save(
+        self, path: str | os.PathLike[str] = ".", *, overwrite: bool = False
+    ) -> Path:
         """Download the file to ``path`` and return where it was written.
 
         ``path`` is a file path, or an existing directory, in which case the file is named
         after the URL (:attr:`filename`, with the extension of the downloaded content type when
-        the URL has none; never outside that directory). The file appears only once complete
-        (written to a temporary name, then renamed); an existing file is replaced.
+        the URL has none; never outside that directory).
+
+        Nothing is overwritten unless ``overwrite=True``: in a directory a taken name gets a
+        number (``out-0.png``, ``out-0-1.png``, ``out-0-2.png`` …, as the command line names
+        its files), so saving many outputs into one folder keeps them all; an exact file path
+        that exists raises :class:`FileExistsError`. The file appears only once complete
+        (written to a temporary name, then linked or renamed into place, so two concurrent
+        saves never take the same name) and gets the usual permissions (the umask's), like any
+        file the program creates.
         """
         base = Path(path)
         into_dir = await asyncio.to_thread(_check_destination, base)
+        if not into_dir and not overwrite and await asyncio.to_thread(os.path.lexists, base):
+            raise _exists(base)
         async with self._open() as chunks:
-            target = base / self.filename if into_dir else base
-            temp_name, handle = await asyncio.to_thread(_temporary_beside, target)
+            directory = base if into_dir else base.parent
+            temp_name, handle = await asyncio.to_thread(_temporary_in, directory)
             try:
                 try:
                     buffer = bytearray()
@@ -199,12 +214,20 @@ class FileOutput:
                     await asyncio.to_thread(handle.write, bytes(buffer))
                 finally:
                     handle.close()
-                await asyncio.to_thread(os.replace, temp_name, target)
-            except BaseException:
+                if into_dir:
+                    return await asyncio.to_thread(
+                        unique_path,
+                        base,
+                        self.filename,
+                        set(),
+                        claim=temp_name,
+                        overwrite=overwrite,
+                    )
+                await asyncio.to_thread(_place, temp_name, base, overwrite)
+                return base
+            finally:
                 with contextlib.suppress(OSError):
-                    os.unlink(temp_name)
-                raise
-        return target
+                    os.unlink(temp_name)  # gone already once it was renamed into place
 
     read = blocking(async_read)
     iter_chunks = blocking_iter(async_iter_chunks)
@@ -247,9 +270,84 @@ def _check_destination(path: Path) -> bool:
     return False
 
 
-def _temporary_beside(target: Path) -> tuple[str, BinaryIO]:
-    fd, name = tempfile.mkstemp(prefix=f".{target.name[:50]}.", suffix=".part", dir=target.parent)
-    return name, os.fdopen(fd, "wb")
+def _temporary_in(directory: Path) -> tuple[str, BinaryIO]:
+    """A new hidden ``.part`` file in ``directory`` (the umask decides its mode, unlike
+    ``mkstemp``'s fixed 0600), open for writing."""
+    for _ in range(100):
+        name = str(directory / f".replicate-{secrets.token_hex(8)}.part")
+        try:
+            fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_BINARY, 0o666)
+        except FileExistsError:
+            continue
+        return name, os.fdopen(fd, "wb")
+    raise FileExistsError(f"cannot create a temporary file in {directory}")
+
+
+def _exists(path: Path) -> FileExistsError:
+    return FileExistsError(
+        errno.EEXIST,
+        f"{path} exists; pass overwrite=True to replace it, or save into a directory "
+        "to get a new name",
+        str(path),
+    )
+
+
+def _place(temp_name: str, target: Path, overwrite: bool) -> None:
+    """Move the complete temporary file to ``target``: replacing it when ``overwrite``, else
+    only when nothing has that name (a hard link claims the name atomically; where links are
+    not supported, a check just before the rename does)."""
+    if overwrite:
+        os.replace(temp_name, target)
+        return
+    try:
+        os.link(temp_name, target)
+    except FileExistsError:
+        raise _exists(target) from None
+    except OSError:  # no hard links on this file system
+        if os.path.lexists(target):
+            raise _exists(target) from None
+        os.replace(temp_name, target)
+
+
+def unique_path(
+    directory: Path,
+    name: str,
+    taken: set[str],
+    *,
+    claim: str | None = None,
+    overwrite: bool = False,
+) -> Path:
+    """``directory/name``, or ``name-1``, ``name-2`` … (before the first dot) when that name is
+    taken, in ``taken`` or on disk; never outside ``directory``. The chosen name is added to
+    ``taken``. One implementation for ``FileOutput.save`` and the command line.
+
+    ``name`` must be a bare file name (``FileOutput.filename`` is); anything that would
+    resolve elsewhere (a separator, ``..``) raises ConfigurationError. With ``claim`` (a
+    complete temporary file) that file is moved to the first free name atomically (see
+    :func:`_place`), so concurrent savers never pick the same one; with ``overwrite`` too, it
+    simply replaces ``directory/name``.
+    """
+    if not is_plain_name(name):
+        raise ConfigurationError(f"refusing to save an output as {name!r}: not a plain file name")
+    if claim is not None and overwrite:
+        _place(claim, directory / name, overwrite=True)
+        taken.add(name)
+        return directory / name
+    for candidate in numbered_names(name):
+        path = directory / candidate
+        if candidate in taken:
+            continue
+        if claim is None:
+            if os.path.lexists(path):
+                continue
+        else:
+            try:
+                _place(claim, path, overwrite=False)
+            except FileExistsError:
+                continue
+        taken.add(candidate)
+        return path
+    raise ConfigurationError(f"too many files named like {name!r} in {directory}")
 
 
 def _unbound(url: str) -> FileOutput:

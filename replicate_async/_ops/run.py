@@ -50,6 +50,7 @@ from .._core.request import (
 )
 from ..types import Model, Prediction, Version
 from .file_input import delete_uploads, prepare_input
+from .hints import with_model_hints
 from .wait import (
     CANCEL_TIMEOUT,
     NOT_CACHED,
@@ -223,7 +224,8 @@ async def create_prediction(
     )
     try:
         target = await _name_the_model(client, target)
-        return await _create_or_pin(client, target, input, options, wait, stream)
+        created = _create_or_pin(client, target, input, options, wait, stream)
+        return await with_model_hints(client, target.model, created)  # 404: "did you mean"
     except BaseException as exc:
         refused = isinstance(exc, ReplicateError) and not isinstance(exc, ServerError)
         if uploaded and (refused or options.cancel_on_exit):

@@ -142,8 +142,14 @@ def _lines(exc: BaseException) -> list[str]:
             lines.append(f"[dim]{escape(exc.method)} {escape(exc.url)}[/dim]")
         if exc.request_id:
             lines.append(f"[dim]request id: {escape(exc.request_id)}[/dim]")
+        if exc.hint:  # what to do about it: which token was refused, "did you mean" …
+            lines.append(escape(exc.hint))
         if isinstance(exc, AuthenticationError):
-            lines.append("Set REPLICATE_API_TOKEN (or use --local to try the emulator).")
+            lines.append(
+                "Or use --local to try the emulator."
+                if exc.hint
+                else "Set REPLICATE_API_TOKEN (or use --local to try the emulator)."
+            )
         return lines
     lines = [escape(line) for line in str(exc).splitlines() if line.strip()] or [repr(exc)]
     if isinstance(exc, ConfigurationError) and "token" in str(exc).lower():

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
+from .._core.errors import ConfigurationError
 from .._ops.file_output import FileOutput
+from .._ops.file_output import unique_path as _unique_path
 from .._ops.run import shape_output as run_shape_output
 from ._errors import CliError
 from ._render import to_jsonable
@@ -50,22 +51,12 @@ def walk_files(value: Any, replace: Callable[[FileOutput], Any]) -> Any:
 
 
 def unique_path(directory: Path, name: str, taken: set[str]) -> Path:
-    """``directory/name``, or ``name-1``, ``name-2`` … when taken; never outside ``directory``.
-
-    ``name`` must already be a bare file name (``FileOutput.filename`` is); anything that would
-    resolve elsewhere (a separator, ``..``, a symlinked name) is refused.
-    """
-    root = directory.resolve()
-    stem, dot, suffix = name.partition(".")
-    for index in range(10_000):
-        candidate = name if index == 0 else f"{stem}-{index}{dot}{suffix}"
-        path = root / candidate
-        if path.parent != root or candidate in (".", "..") or os.sep in candidate:
-            raise CliError(f"refusing to save an output as {name!r}: not a plain file name")
-        if candidate not in taken and not os.path.lexists(path):
-            taken.add(candidate)
-            return path
-    raise CliError(f"too many files named like {name!r} in {directory}")
+    """``directory/name``, or ``name-1``, ``name-2`` … when taken; never outside ``directory``
+    (the library's :func:`~replicate_async._ops.file_output.unique_path`, as a CLI error)."""
+    try:
+        return _unique_path(directory.resolve(), name, taken)
+    except ConfigurationError as exc:
+        raise CliError(str(exc)) from None
 
 
 async def save_file(file: FileOutput, directory: Path, taken: set[str]) -> Path:

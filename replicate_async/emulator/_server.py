@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from .._io.bridge import forget_origin, serve_origin
 from ._app import build_api_app, build_delivery_app, build_stream_app
 from ._core import Core
 from ._faults import Faults
@@ -131,7 +132,30 @@ class Emulator:
         await self._core.webhooks.drain(timeout)
 
     # -- async lifecycle -------------------------------------------------------------------
-    async def start(self) -> None:
+    def start(self) -> asyncio.Task[None]:
+        """Start serving on the running event loop: ``await emu.start()``.
+
+        The start is scheduled at once and the returned task awaited for its outcome, so in a
+        notebook even ``emu.start()`` without ``await`` starts serving when the cell ends.
+        Without a running event loop (a plain script) it raises ``RuntimeError`` naming
+        :meth:`start_in_thread`, instead of doing nothing. Blocking calls (``run_sync`` …)
+        made from the thread of that loop would block the emulator they wait for: they raise
+        ``BlockingCallError``; use :meth:`start_in_thread` (or ``with Emulator() as emu``)
+        for blocking code and notebooks.
+        """
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            raise RuntimeError(
+                "Emulator.start() needs a running event loop: `await emu.start()` in async "
+                "code, or `emu.start_in_thread()` (or `with Emulator() as emu:`) in blocking "
+                "code and notebooks"
+            ) from None
+        if self._started:
+            raise RuntimeError("emulator already started")
+        return loop.create_task(self._start())
+
+    async def _start(self) -> None:
         if self._started:
             raise RuntimeError("emulator already started")
         opts = self.options
@@ -163,11 +187,15 @@ class Emulator:
         core.bind(bound[0] + "/v1", bound[1], bound[2])
         core.closing = False
         self._started = True
+        for origin in bound:  # blocking calls from this loop's thread must not wait on it
+            serve_origin(origin, asyncio.get_running_loop())
 
     async def stop(self) -> None:
         if not self._started:
             return
         self._started = False
+        for origin in (self.url, self.stream_url, self.delivery_url):
+            forget_origin(origin)
         await self._core.close()
         await self._cleanup()
 
@@ -211,7 +239,7 @@ class Emulator:
         def main() -> None:
             asyncio.set_event_loop(loop)
             try:
-                loop.run_until_complete(self.start())
+                loop.run_until_complete(self._start())
             except BaseException as exc:
                 errors.append(exc)
                 ready.set()

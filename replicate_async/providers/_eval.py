@@ -261,7 +261,7 @@ async def write_results(
             saved: list[str] = []
             for n, file in enumerate(result.output):
                 target = folder / f"{result.index:04d}-{n}{_extension(file)}"
-                await file.async_save(target)
+                await file.async_save(target, overwrite=True)
                 saved.append(str(target.relative_to(path.parent)))
             result = attrs.evolve(result, files=tuple(saved))
         updated.append(result)
