@@ -38,10 +38,13 @@ API token: messages are built from response bodies and URLs, never from request 
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
+
+from .hints import api_root_hint
 
 __all__ = [
     "APIConnectionError",
@@ -371,8 +374,6 @@ def error_from_response(
             message += "\n" + line
     hint = auth_hint(credential) if status == 401 and credential else None
     if status == 404 and api_root and url and url.startswith(api_root.rstrip("/") + "/"):
-        from .hints import api_root_hint
-
         hint = api_root_hint(api_root, parsed)
     if hint:
         message += f"\n  {hint}"
@@ -418,3 +419,17 @@ def _reason(status: int) -> str:
         return HTTPStatus(status).phrase
     except ValueError:
         return "Error"
+
+
+E = TypeVar("E", bound=ReplicateError)
+
+
+def with_hint(exc: E, hint: str) -> E:
+    """A copy of ``exc`` whose message starts with ``hint`` (the original message follows,
+    indented) and whose ``hint`` attribute is ``hint``; every other field is kept."""
+    new = copy.copy(exc)
+    new.message = f"{hint}\n  {exc.message}"
+    new.args = (new.message,)
+    new.hint = hint
+    new.__traceback__ = None
+    return new

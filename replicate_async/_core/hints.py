@@ -8,24 +8,19 @@ without ``/v1`` or a server that does not answer like the Replicate API.
 
 from __future__ import annotations
 
-import copy
 import difflib
 from collections.abc import Iterable
-from typing import Any, TypeVar
+from typing import Any
 
 from yarl import URL
-
-from .errors import ReplicateError
 
 __all__ = [
     "api_root_hint",
     "close_model_names",
     "is_problem_body",
     "model_not_found_hint",
-    "with_hint",
 ]
 
-E = TypeVar("E", bound=ReplicateError)
 
 MAX_SUGGESTIONS = 3
 
@@ -83,14 +78,3 @@ def model_not_found_hint(model: str, suggestions: list[str]) -> str:
     elif suggestions:
         text += " Did you mean one of: " + ", ".join(suggestions) + "?"
     return text
-
-
-def with_hint(exc: E, hint: str) -> E:
-    """A copy of ``exc`` whose message starts with ``hint`` (the original message follows,
-    indented) and whose ``hint`` attribute is ``hint``; every other field is kept."""
-    new = copy.copy(exc)
-    new.message = f"{hint}\n  {exc.message}"
-    new.args = (new.message,)
-    new.hint = hint
-    new.__traceback__ = None
-    return new

@@ -428,6 +428,7 @@ class Transport:
                 continue
             import time
 
+            sent_token = request.auth and self.may_authorize(url)
             raise error_from_response(
                 status,
                 resp_headers,
@@ -435,7 +436,7 @@ class Transport:
                 method=method,
                 url=shown,
                 retry_after=parse_retry_after(retry_after, time.time()),
-                credential=self._token().describe() if "Authorization" in headers else None,
+                credential=self._token().describe() if sent_token else None,
                 api_root=self._base,
             )
 

@@ -13,13 +13,12 @@ import contextlib
 import logging
 import re
 from collections.abc import Awaitable
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
-from .._core.errors import NotFoundError, ReplicateError
-from .._core.hints import close_model_names, model_not_found_hint, with_hint
-
-if TYPE_CHECKING:
-    from .._client import Client
+from .._core.errors import NotFoundError, ReplicateError, with_hint
+from .._core.hints import close_model_names, model_not_found_hint
+from ..resources.search import SearchNamespace
+from .context import OpsClient
 
 __all__ = ["SUGGEST_TIMEOUT", "explain_model_not_found", "with_model_hints"]
 
@@ -32,7 +31,7 @@ SUGGEST_TIMEOUT = 5.0
 _SEARCH_LIMIT = 20
 
 
-async def with_model_hints(client: Client, model: str | None, call: Awaitable[T]) -> T:
+async def with_model_hints(client: OpsClient, model: str | None, call: Awaitable[T]) -> T:
     """Await ``call`` (a create for ``model``); a 404 for a model that does not exist is
     raised again as "model not found", with close names when some are known."""
     try:
@@ -46,7 +45,9 @@ async def with_model_hints(client: Client, model: str | None, call: Awaitable[T]
         raise better from None
 
 
-async def explain_model_not_found(client: Client, model: str, exc: NotFoundError) -> NotFoundError:
+async def explain_model_not_found(
+    client: OpsClient, model: str, exc: NotFoundError
+) -> NotFoundError:
     """``exc`` with a "model not found" message when ``model`` does not exist, else ``exc``."""
     try:
         suggestions = await asyncio.wait_for(_find(client, model), SUGGEST_TIMEOUT)
@@ -61,7 +62,7 @@ async def explain_model_not_found(client: Client, model: str, exc: NotFoundError
     return with_hint(exc, model_not_found_hint(model, suggestions))
 
 
-async def _find(client: Client, model: str) -> list[str] | None:
+async def _find(client: OpsClient, model: str) -> list[str] | None:
     """Close names for ``model``, or None when it exists after all."""
     try:
         await client._schemas.lookup_model(model)
@@ -70,7 +71,7 @@ async def _find(client: Client, model: str) -> list[str] | None:
     return None
 
 
-async def _suggestions(client: Client, model: str) -> list[str]:
+async def _suggestions(client: OpsClient, model: str) -> list[str]:
     cache = client._schemas
     known = {*cache._models, *cache._latest, *cache._official}
     close = close_model_names(model, known)
@@ -81,7 +82,7 @@ async def _suggestions(client: Client, model: str) -> list[str]:
         if not query:
             continue
         with contextlib.suppress(ReplicateError):
-            found = await client.async_search(query, limit=_SEARCH_LIMIT)
+            found = await SearchNamespace(client).async_search(query, limit=_SEARCH_LIMIT)
             known.update(f"{r.model.owner}/{r.model.name}" for r in found.models)
             close = close_model_names(model, known)
             if close:

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from support import CliInvoker, catch_all, start_site
 
 from replicate_async import Client, NotFoundError, ReplicateError
-from replicate_async._core.errors import error_from_response
-from replicate_async._core.hints import close_model_names, is_problem_body, with_hint
+from replicate_async._core.errors import error_from_response, with_hint
+from replicate_async._core.hints import close_model_names, is_problem_body
 from replicate_async._ops import hints as ops_hints
 from replicate_async.emulator import Emulator
 
