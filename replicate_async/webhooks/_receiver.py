@@ -28,6 +28,7 @@ import asyncio
 import functools
 import inspect
 import logging
+import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -96,7 +97,8 @@ class WebhookReceiver:
     predictions passed to ``handler`` are bound to that client (``reload``/``cancel`` work).
     ``handler``: ``async def handler(prediction) -> None``. ``tolerance``: seconds a delivery's
     timestamp may be off (``None`` disables the check). ``max_remembered``: how many webhook
-    ids, and how many predictions' progress, are kept to drop repeats.
+    ids, and how many predictions' progress, are kept to drop repeats. ``clock``: the current
+    time in seconds since the epoch (``time.time``), for tests that fix it.
 
     Mount it with ``receiver.add_routes(app, "/hook")`` (which also closes it on the app's
     cleanup), ``app.router.add_post("/hook", receiver.handle)``, or ``receiver.app()``.
@@ -111,6 +113,7 @@ class WebhookReceiver:
         *,
         tolerance: float | None = DEFAULT_TOLERANCE,
         max_remembered: int = 10_000,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         if not callable(handler):
             raise TypeError(f"handler must be an async function, got {handler!r}")
@@ -121,6 +124,7 @@ class WebhookReceiver:
         self._secret_lock = asyncio.Lock()
         self._handler = handler
         self.tolerance = tolerance
+        self._clock = clock  # seconds since the epoch; injectable so tests need no real time
         self._memory = _Memory(max_remembered)
         self._tasks: set[asyncio.Task[None]] = set()
         self._last: dict[str, asyncio.Task[None]] = {}  # the newest task per prediction
@@ -157,7 +161,9 @@ class WebhookReceiver:
         try:
             # The headers are read by the very rule that verified them (blank copies ignored,
             # conflicting copies refused): the id remembered is the id that was signed.
-            verified = _verify(request.headers, body, secret, tolerance=self.tolerance)
+            verified = _verify(
+                request.headers, body, secret, tolerance=self.tolerance, now=self._clock()
+            )
             prediction = _to_prediction(verified.payload, self._client)
         except InvalidSecretError:
             logger.exception("the webhook signing secret is unusable")

@@ -8,13 +8,12 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import time
 from typing import Any
 
 import aiohttp
 import pytest
 from multidict import CIMultiDict
-from webhook_support import CALL_TIMEOUT, SECRET, prediction_body, serve, wait_until
+from webhook_support import CALL_TIMEOUT, CLOCK, NOW, SECRET, prediction_body, serve, wait_until
 
 from replicate_async import Prediction
 from replicate_async.webhooks import (
@@ -31,7 +30,6 @@ from replicate_async.webhooks import (
     webhook_header,
 )
 
-NOW = int(time.time())
 BODY = prediction_body(status="succeeded")
 DEEP = b'{"id": "x", "status": "succeeded", "input": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
 
@@ -133,13 +131,13 @@ async def _post(
 
 async def test_the_receiver_answers_hostile_input_with_401_or_400_never_500() -> None:
     handler = Recorder()
-    receiver = WebhookReceiver(SECRET, handler)
+    receiver = WebhookReceiver(SECRET, handler, clock=CLOCK)
     async with serve(receiver.app()) as base, aiohttp.ClientSession() as session:
         url = f"{base}/hook"
         for timestamp in ("9" * 401, "9" * 5000):
             status, _ = await _post(session, url, BODY, signed_with_timestamp(timestamp))
             assert status == 401
-        status, _ = await _post(session, url, DEEP, sign(DEEP, SECRET))
+        status, _ = await _post(session, url, DEEP, sign(DEEP, SECRET, timestamp=NOW))
         assert status == 400
         await receiver.join()
     assert handler.seen == [] and receiver.failures == 0
@@ -147,8 +145,8 @@ async def test_the_receiver_answers_hostile_input_with_401_or_400_never_500() ->
 
 async def test_a_replay_with_a_blank_webhook_id_in_front_is_still_a_repeat() -> None:
     handler = Recorder()
-    receiver = WebhookReceiver(SECRET, handler)
-    captured = sign(BODY, SECRET, msg_id="msg_captured")
+    receiver = WebhookReceiver(SECRET, handler, clock=CLOCK)
+    captured = sign(BODY, SECRET, msg_id="msg_captured", timestamp=NOW)
     async with serve(receiver.app()) as base, aiohttp.ClientSession() as session:
         url = f"{base}/hook"
         assert await _post(session, url, BODY, captured) == (200, "accepted")
@@ -161,8 +159,8 @@ async def test_a_replay_with_a_blank_webhook_id_in_front_is_still_a_repeat() -> 
 
 async def test_a_blank_leading_timestamp_is_read_like_verify_reads_it() -> None:
     handler = Recorder()
-    receiver = WebhookReceiver(SECRET, handler)
-    headers = sign(BODY, SECRET, msg_id="msg_ts_blank")
+    receiver = WebhookReceiver(SECRET, handler, clock=CLOCK)
+    headers = sign(BODY, SECRET, msg_id="msg_ts_blank", timestamp=NOW)
     async with serve(receiver.app()) as base, aiohttp.ClientSession() as session:
         url = f"{base}/hook"
         blank_first = CIMultiDict([("webhook-timestamp", ""), *headers.items()])

@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -16,7 +15,9 @@ import pytest
 from aiohttp import web
 from webhook_support import (
     CALL_TIMEOUT,
+    CLOCK,
     LLAMA3,
+    NOW,
     SECRET,
     post_signed,
     prediction_body,
@@ -28,8 +29,6 @@ from replicate_async import Prediction
 from replicate_async.emulator import Emulator
 from replicate_async.types import WebhookSecret
 from replicate_async.webhooks import WebhookReceiver, sign
-
-NOW = int(time.time())
 
 
 class Recorder:
@@ -72,13 +71,13 @@ def handler() -> Recorder:
 
 @pytest.fixture
 async def hook(handler: Recorder) -> AsyncIterator[tuple[str, aiohttp.ClientSession]]:
-    async with mounted(WebhookReceiver(SECRET, handler)) as endpoint:
+    async with mounted(WebhookReceiver(SECRET, handler, clock=CLOCK)) as endpoint:
         yield endpoint
 
 
 async def test_answers_before_the_handler_finishes(handler: Recorder) -> None:
     handler.gate = asyncio.Event()
-    receiver = WebhookReceiver(SECRET, handler)
+    receiver = WebhookReceiver(SECRET, handler, clock=CLOCK)
     async with mounted(receiver) as (url, session):
         status, text = await post_signed(session, url, prediction_body(status="starting"))
         assert (status, text) == (200, "accepted")
@@ -133,7 +132,7 @@ async def test_unsigned_and_tampered_deliveries_get_401(
     body = prediction_body(status="succeeded")
     async with session.post(url, data=body) as response:
         assert response.status == 401
-    headers = sign(body, SECRET)
+    headers = sign(body, SECRET, timestamp=NOW)
     async with session.post(url, data=body.replace(b"Hello", b"Hullo"), headers=headers) as resp:
         assert resp.status == 401
     await asyncio.sleep(0)
@@ -223,7 +222,7 @@ async def test_handlers_of_one_prediction_run_in_order_others_concurrently(
     handler: Recorder,
 ) -> None:
     handler.gate = asyncio.Event()
-    receiver = WebhookReceiver(SECRET, handler)
+    receiver = WebhookReceiver(SECRET, handler, clock=CLOCK)
     async with mounted(receiver) as (url, session):
         for status in ("starting", "processing", "succeeded"):
             assert (await post_signed(session, url, prediction_body(status=status)))[0] == 200
@@ -246,7 +245,7 @@ async def test_handler_errors_are_logged_and_counted(caplog: pytest.LogCaptureFi
         if prediction.status == "processing":
             raise RuntimeError("database down")
 
-    receiver = WebhookReceiver(SECRET, flaky)
+    receiver = WebhookReceiver(SECRET, flaky, clock=CLOCK)
     caplog.set_level(logging.ERROR, logger="replicate_async.webhooks")
     async with mounted(receiver) as (url, session):
         assert (await post_signed(session, url, prediction_body(status="processing")))[0] == 200
@@ -261,7 +260,7 @@ async def test_handler_errors_are_logged_and_counted(caplog: pytest.LogCaptureFi
 
 async def test_sync_handlers_work_too() -> None:
     seen: list[str] = []
-    receiver = WebhookReceiver(SECRET, lambda p: seen.append(p.status))  # type: ignore[arg-type]
+    receiver = WebhookReceiver(SECRET, lambda p: seen.append(p.status), clock=CLOCK)  # type: ignore[arg-type]
     async with mounted(receiver) as (url, session):
         assert (await post_signed(session, url, prediction_body()))[0] == 200
         await receiver.join()
@@ -280,7 +279,7 @@ async def test_aclose_waits_for_handlers_then_cancels_the_rest() -> None:
             cancelled.set()
             raise
 
-    receiver = WebhookReceiver(SECRET, slow)
+    receiver = WebhookReceiver(SECRET, slow, clock=CLOCK)
     async with mounted(receiver) as (url, session):
         assert (await post_signed(session, url, prediction_body(status="starting")))[0] == 200
         await post_signed(session, url, prediction_body(id="stuck" * 5 + "x", status="processing"))
@@ -293,12 +292,12 @@ async def test_aclose_waits_for_handlers_then_cancels_the_rest() -> None:
 
 
 async def test_async_with_and_app_cleanup_close_the_receiver(handler: Recorder) -> None:
-    async with WebhookReceiver(SECRET, handler) as receiver:
+    async with WebhookReceiver(SECRET, handler, clock=CLOCK) as receiver:
         assert "open" in repr(receiver)
     assert "closed" in repr(receiver)
 
     handler.gate = asyncio.Event()
-    second = WebhookReceiver(SECRET, handler)
+    second = WebhookReceiver(SECRET, handler, clock=CLOCK)
     app = web.Application()
     second.add_routes(app, "/replicate")
     async with serve(app) as base, aiohttp.ClientSession() as session:
@@ -310,7 +309,7 @@ async def test_async_with_and_app_cleanup_close_the_receiver(handler: Recorder) 
 
 
 async def test_memory_of_ids_and_predictions_is_bounded(handler: Recorder) -> None:
-    receiver = WebhookReceiver(SECRET, handler, max_remembered=2)
+    receiver = WebhookReceiver(SECRET, handler, max_remembered=2, clock=CLOCK)
     async with mounted(receiver) as (url, session):
         for n in range(3):
             body = prediction_body(id=f"pred{n}" + "0" * 21, status="succeeded")
@@ -330,7 +329,7 @@ async def test_memory_of_ids_and_predictions_is_bounded(handler: Recorder) -> No
 
 @pytest.mark.parametrize("secret", [WebhookSecret(key=SECRET), SECRET.removeprefix("whsec_")])
 async def test_secret_forms(handler: Recorder, secret: Any) -> None:
-    receiver = WebhookReceiver(secret, handler)
+    receiver = WebhookReceiver(secret, handler, clock=CLOCK)
     async with mounted(receiver) as (url, session):
         assert (await post_signed(session, url, prediction_body()))[0] == 200
         await receiver.join()
@@ -340,16 +339,16 @@ async def test_secret_forms(handler: Recorder, secret: Any) -> None:
 async def test_unusable_secret_is_a_500_and_logged(
     handler: Recorder, caplog: pytest.LogCaptureFixture
 ) -> None:
-    async with mounted(WebhookReceiver("whsec_!!!", handler)) as (url, session):
+    async with mounted(WebhookReceiver("whsec_!!!", handler, clock=CLOCK)) as (url, session):
         assert (await post_signed(session, url, prediction_body()))[0] == 500
     assert handler.seen == [] and "unusable" in caplog.text
 
 
 def test_construction_errors() -> None:
     with pytest.raises(TypeError):
-        WebhookReceiver(SECRET, "not callable")  # type: ignore[arg-type]
+        WebhookReceiver(SECRET, "not callable", clock=CLOCK)  # type: ignore[arg-type]
     with pytest.raises(ValueError):
-        WebhookReceiver(SECRET, Recorder(), max_remembered=0)
+        WebhookReceiver(SECRET, Recorder(), max_remembered=0, clock=CLOCK)
 
 
 # -- the secret from a Client --------------------------------------------------------------
@@ -363,7 +362,7 @@ async def test_secret_from_a_client_is_fetched_once_and_predictions_are_bound(
         created = await client.predictions.async_create(model=LLAMA3, input={"prompt": "Hi"})
         await created.async_wait(timeout=CALL_TIMEOUT)
         body = created.to_dict()
-        receiver = WebhookReceiver(client, handler)
+        receiver = WebhookReceiver(client, handler, clock=CLOCK)
         async with mounted(receiver) as (url, session):
             raw = json.dumps({**body, "status": "processing"}).encode()
             answers = await asyncio.gather(
@@ -389,7 +388,7 @@ async def test_secret_fetch_failure_answers_503_until_it_works(
     emu = replicate_emulator
     emu.faults.add(route="webhooks.default.secret.get", status=500, times=1)
     async with emu.client(retry=0) as client:
-        receiver = WebhookReceiver(client, handler)
+        receiver = WebhookReceiver(client, handler, clock=CLOCK)
         async with mounted(receiver) as (url, session):
             body = prediction_body()
             first = await post_signed(session, url, body, secret=emu.webhook_secret, msg_id="m")

@@ -45,6 +45,16 @@ def prediction_body(
     return json.dumps(data).encode()
 
 
+NOW = 1_767_225_600
+"""A fixed instant: deliveries are signed at it and the receivers' clock stands still at it,
+so timestamp checks are exact and never depend on how long the suite has been running."""
+
+
+def CLOCK() -> float:
+    """The receivers' clock in these tests: always ``NOW``."""
+    return float(NOW)
+
+
 async def post_signed(
     session: aiohttp.ClientSession,
     url: str,
@@ -56,7 +66,7 @@ async def post_signed(
     headers: dict[str, str] | None = None,
 ) -> tuple[int, str]:
     """POST ``body`` signed like Replicate; returns (status, text)."""
-    signed = sign(body, secret, msg_id=msg_id, timestamp=timestamp)
+    signed = sign(body, secret, msg_id=msg_id, timestamp=NOW if timestamp is None else timestamp)
     all_headers = {"Content-Type": "application/json", **signed, **(headers or {})}
     timeout = aiohttp.ClientTimeout(total=CALL_TIMEOUT)
     async with session.post(url, data=body, headers=all_headers, timeout=timeout) as response:

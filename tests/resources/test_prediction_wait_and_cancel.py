@@ -3,6 +3,8 @@ and raises the built-in TimeoutError."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from replicate_async import Client
@@ -28,13 +30,22 @@ async def test_cancel_is_retried_after_a_503(replicate_emulator: Emulator) -> No
 async def test_wait_uses_the_client_poll_interval_and_builtin_timeout(
     replicate_emulator: Emulator,
 ) -> None:
-    async with Client("r8_x", base_url=replicate_emulator.url, poll_interval=0.01) as client:
+    delays: list[float] = []
+
+    async def sleep(seconds: float) -> None:  # records each poll delay; real time is not used
+        delays.append(seconds)
+        await asyncio.sleep(0)
+
+    client = Client("r8_x", base_url=replicate_emulator.url, poll_interval=0.01, sleep=sleep)
+    async with client:
+        client.rate_limiter = None
         prediction = await client.models.predictions.async_create(
             "meta/meta-llama-3-8b-instruct", {"prompt": "hi"}
         )
         with pytest.raises(TimeoutError) as info:
-            await prediction.async_wait(timeout=0.3)
+            await prediction.async_wait(timeout=0.05)
         await prediction.async_cancel()
     assert type(info.value) is TimeoutError and prediction.id in str(info.value)
-    # A 10 ms ceiling polls dozens of times in 0.3 s; the default 2 s ceiling would poll ~3.
-    assert replicate_emulator.stats.by_operation["predictions.get"] >= 10
+    # Every delay between polls is capped by the client's 10 ms, never the default 2 s.
+    assert delays and max(delays) <= 0.01
+    assert replicate_emulator.stats.by_operation["predictions.get"] >= 1
