@@ -103,9 +103,14 @@ async def test_429s_from_one_round_of_calls_halve_the_rate_once() -> None:
     assert lim.stats.rate_limited == 8
     assert lim.stats.slowdowns == 1
     assert lim.current_rate("create") == 300
-    # a call sent after the slowdown that is throttled again halves it again
+    # a call sent after the slowdown, throttled in the same window: paused, not halved again
+    await call(wait_for_others=False)
+    assert lim.current_rate("create") == 300
+    # one sent in the next window (a second after the pause ended) halves it again
+    fake.now += 1.0
     await call(wait_for_others=False)
     assert lim.current_rate("create") == 150
+    assert lim.stats.slowdowns == 2
 
 
 async def test_the_pause_comes_from_ratelimit_reset_or_a_growing_backoff() -> None:
@@ -162,16 +167,19 @@ async def test_calls_sent_after_the_answered_one_count_as_spent() -> None:
     assert await send_times(lim, fake, 2, "create") == [0, 1]  # 5 - 4 = 1 left, then 1/s
 
 
-async def test_successes_climb_back_to_the_configured_rate_and_no_further() -> None:
+async def test_successes_climb_back_to_the_learned_limit_and_no_further() -> None:
     fake = FakeTime()
     lim = limiter(fake, create_per_minute=600, create_burst=1)
     await lim.acquire("create")
     lim.observe("create", 429, {"Retry-After": "0"})
     assert lim.current_rate("create") == 300
+    # exhaustion at 600/min: the server does not allow 600 right now, 90% of it is the limit
+    assert lim.learned_limit("create") == pytest.approx(540)
     for _ in range(200):
         await lim.acquire("create")
-        lim.observe("create", 201, {})
-    assert lim.current_rate("create") == 600
+        lim.observe("create", 201, {})  # no headers: nothing shows headroom
+    assert lim.current_rate("create") == pytest.approx(540)
+    assert lim.learned_limit("create") == pytest.approx(540)
 
 
 async def test_a_cancelled_waiter_gives_its_slot_back() -> None:
