@@ -48,13 +48,19 @@ default); the decisions below are taken at most once per window.
 * Learning a higher limit: after a window without exhaustion in which calls had to wait for
   the local bucket (the client wants more than it allows itself) while the current rate is at
   the learned limit, and in which every success answering such a call showed *headroom* of at
-  least 1.5 times the current rate, the learned limit and the current rate grow by half, up to
-  the ceiling. Headroom is ``ratelimit-remaining / max(ratelimit-reset, window)``: the rate at
-  which the calls the server has left could be spent before it resets. A server that allows
-  exactly the configured rate shows almost nothing left, and a fixed-window counter spent at
-  its own pace shows ``remaining / reset`` equal to that pace, so neither raises the limit.
-  Raising stops where the server runs low, and an exhaustion above the real limit brings the
-  learned limit back down below it.
+  least 1.5 times the current rate, and that headroom held (the last one at least 95% of the
+  first), the learned limit and the current rate grow by half, up to the ceiling. Headroom is
+  ``ratelimit-remaining / max(ratelimit-reset, window)``: the rate at which the calls the
+  server has left could be spent before it resets. A server that allows exactly the
+  configured rate shows almost nothing left, and a fixed-window counter spent at its own pace
+  shows ``remaining / reset`` equal to that pace, so neither raises the limit. The first raise
+  needs one such window; every exhaustion doubles the number the next one needs (at most 32).
+* Taking a raise back: above the configured rate, a window in which calls waited and the
+  headroom fell below 80% of where it started (the server does not refill as fast as the
+  client now sends) divides the learned limit and the current rate by 1.5 (never below the
+  configured rate), before the server runs dry, and doubles the windows of headroom the
+  next raise needs. An exhaustion above the real limit brings
+  the learned limit down below it as described above.
 """
 
 from __future__ import annotations
@@ -88,6 +94,9 @@ _GROWTH = 1.5  # recovery and probing: x1.5 per quiet window
 _EXHAUSTION_MARGIN = 0.9  # exhaustion at rate r: the learned limit becomes at most 0.9 r
 _LOW_REMAINING_FRACTION = 0.1  # remaining below this fraction of the burst is "low"
 _BURST_429S = 3  # this many 429s in a window, half of its answers or more: exhaustion
+_HEADROOM_STEADY = 0.95  # raise only while the headroom holds (last >= 95% of first) ...
+_HEADROOM_FALLING = 0.8  # ... and take a raise back when it falls below 80% in a window
+_MAX_PROBE_AFTER = 32  # windows of headroom a raise waits for, at most
 _MAX_PAUSE = 60.0
 
 
@@ -156,6 +165,8 @@ class _Bucket:
         self.floor = 0  # calls up to this one were sent before the last slowdown
         self.consecutive_429 = 0
         self.speedups = 0  # times roll() raised the learned limit
+        self.probe_after = 1  # windows showing headroom needed before raising the limit
+        self.headroom_windows = 0  # consecutive such windows so far
         self._open_window(-math.inf)
 
     # -- windows ---------------------------------------------------------------------------
@@ -167,7 +178,8 @@ class _Bucket:
         self.win_answers = 0
         self.win_429s = 0
         self.win_headroom = math.inf  # least headroom shown to a paced call's success
-        self.win_headroom_seen = False
+        self.win_headroom_first: float | None = None  # the first and last such headroom
+        self.win_headroom_last = 0.0
 
     def roll(self, now: float) -> None:
         """Close the current window if it is over: recover, or learn a higher limit."""
@@ -181,13 +193,33 @@ class _Bucket:
                 self.set_rate(now, min(self.limit, self.rate * _GROWTH))
             elif (
                 self.win_bound
-                and self.win_headroom_seen
+                and self.win_headroom_first is not None
+                and self.rate > self.base
+                and self.win_headroom_last < self.win_headroom_first * _HEADROOM_FALLING
+            ):
+                # above the configured rate and the server's headroom shrinks: it does not
+                # keep up with the last raise, so take it back before it runs dry
+                self.headroom_windows = 0
+                self.probe_after = min(_MAX_PROBE_AFTER, self.probe_after * 2)
+                self.limit = max(self.base, self.rate / _GROWTH)
+                self.set_rate(now, self.limit)
+            elif (
+                self.win_bound
+                and self.win_headroom_first is not None
                 and self.limit < self.ceiling
                 and self.win_headroom >= self.rate * _GROWTH
+                and self.win_headroom_last >= self.win_headroom_first * _HEADROOM_STEADY
             ):
-                self.limit = min(self.ceiling, self.rate * _GROWTH)
-                self.set_rate(now, self.limit)
-                self.speedups += 1
+                self.headroom_windows += 1
+                if self.headroom_windows >= self.probe_after:
+                    self.headroom_windows = 0
+                    self.limit = min(self.ceiling, self.rate * _GROWTH)
+                    self.set_rate(now, self.limit)
+                    self.speedups += 1
+            else:
+                self.headroom_windows = 0
+        else:
+            self.headroom_windows = 0
         self._open_window(now)
 
     # -- slots -----------------------------------------------------------------------------
@@ -247,7 +279,9 @@ class _Bucket:
         self.win_answers += 1
         if headroom is not None:
             self.win_headroom = min(self.win_headroom, headroom)
-            self.win_headroom_seen = True
+            if self.win_headroom_first is None:
+                self.win_headroom_first = headroom
+            self.win_headroom_last = headroom
 
     def answered(self, now: float) -> None:
         """Another answer (an error other than 429): only counted."""
@@ -280,6 +314,8 @@ class _Bucket:
             self.limit = max(self.min_rate, min(self.limit, before * _EXHAUSTION_MARGIN))
             self.set_rate(now, max(self.min_rate, before / 2.0))
             self.floor = self.sent
+            # each exhaustion makes the next raise wait for more windows of headroom
+            self.probe_after = min(_MAX_PROBE_AFTER, self.probe_after * 2)
         # Retry-After is when the server has a token again: one call then, then the rate.
         self.updated = max(self.updated, now + delay)
         self.tokens = 1.0
