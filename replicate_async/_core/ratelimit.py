@@ -45,6 +45,8 @@ default); the decisions below are taken at most once per window.
   starts when the pause ends, so further 429s of the same storm do not halve again.
 * Recovery: after every window without exhaustion, the current rate grows by half (x1.5)
   towards the learned limit (from a halving: back in two quiet windows).
+* Whenever the rate changes, the calls already waiting give up their slots, spaced at the
+  old rate, and take fresh ones within a window (waiters sleep at most a window at a time).
 * Learning a higher limit: after a window without exhaustion in which calls had to wait for
   the local bucket (the client wants more than it allows itself) while the current rate is at
   the learned limit, and in which every success answering such a call showed *headroom* of at
@@ -190,7 +192,7 @@ class _Bucket:
             return
         if not self.win_exhausted:
             if self.rate < self.limit:
-                self.set_rate(now, min(self.limit, self.rate * _GROWTH))
+                self.retime(now, min(self.limit, self.rate * _GROWTH))
             elif (
                 self.win_bound
                 and self.win_headroom_first is not None
@@ -202,7 +204,7 @@ class _Bucket:
                 self.headroom_windows = 0
                 self.probe_after = min(_MAX_PROBE_AFTER, self.probe_after * 2)
                 self.limit = max(self.base, self.rate / _GROWTH)
-                self.set_rate(now, self.limit)
+                self.retime(now, self.limit)
             elif (
                 self.win_bound
                 and self.win_headroom_first is not None
@@ -214,7 +216,7 @@ class _Bucket:
                 if self.headroom_windows >= self.probe_after:
                     self.headroom_windows = 0
                     self.limit = min(self.ceiling, self.rate * _GROWTH)
-                    self.set_rate(now, self.limit)
+                    self.retime(now, self.limit)
                     self.speedups += 1
             else:
                 self.headroom_windows = 0
@@ -258,6 +260,14 @@ class _Bucket:
     def set_rate(self, now: float, rate: float) -> None:
         self._refill(now)  # what accrued so far accrued at the old rate
         self.rate = rate
+
+    def retime(self, now: float, rate: float) -> None:
+        """A new rate for the calls already queued too: their slots, spaced at the old rate,
+        are void (the epoch changes) and they take fresh ones."""
+        self.set_rate(now, rate)
+        if self.tokens < 0:
+            self.tokens = 0.0
+            self.epoch += 1
 
     # -- answers ---------------------------------------------------------------------------
     def sync(self, now: float, server_remaining: int, number: int, sent_at: float) -> None:
@@ -441,15 +451,25 @@ class TokenBucketLimiter:
                 start, epoch = bucket.reserve(now)
             if start > now:
                 waited = True
+                # Sleep a window at a time: a pause or a faster rate voids the slot (the epoch
+                # changes) and the caller takes a fresh one within a window, not at the old
+                # slot's time. Counted down, not read off the clock, so this always ends.
+                left = start - now
                 try:
-                    await self._sleep(start - now)
+                    while left > 0:
+                        step = min(left, self.window)
+                        await self._sleep(step)
+                        left -= step
+                        with self._lock:
+                            if bucket.epoch != epoch:
+                                break
                 except BaseException:
                     with self._lock:
                         bucket.refund(epoch)
                     raise
                 with self._lock:
                     if bucket.epoch != epoch:
-                        continue  # a 429 paused the bucket meanwhile: take a fresh slot
+                        continue  # paused or sped up meanwhile: take a fresh slot
                     now = self._clock()
             break
         with self._lock:

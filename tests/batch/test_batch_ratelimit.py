@@ -232,8 +232,8 @@ def test_one_limiter_schedules_callers_from_all_threads_and_loops() -> None:
         with lock:
             delays.append(round(delay, 6))
 
-    lim = TokenBucketLimiter(
-        create_per_minute=60, create_burst=1, clock=lambda: now[0], sleep=record
+    lim = TokenBucketLimiter(  # a window longer than any wait: one sleep per call
+        create_per_minute=60, create_burst=1, window=100, clock=lambda: now[0], sleep=record
     )
 
     def worker() -> None:

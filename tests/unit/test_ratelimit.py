@@ -298,6 +298,63 @@ async def test_five_percent_random_429s_keep_the_rate() -> None:
     assert lim.learned_limit("create") == 600
 
 
+class VirtualTime:
+    """Concurrent sleepers on a virtual clock: ``run`` moves time to the earliest wake-up."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleepers: list[tuple[float, int, asyncio.Future[None]]] = []
+        self.count = 0
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, delay: float) -> None:
+        future = asyncio.get_running_loop().create_future()
+        self.count += 1
+        self.sleepers.append((self.now + delay, self.count, future))
+        await future
+
+    async def run(self, tasks: list[asyncio.Task[None]], until: float) -> None:
+        for _ in range(1_000_000):
+            for _ in range(5):
+                await asyncio.sleep(0)  # let every runnable task reach its next sleep
+            if all(task.done() for task in tasks):
+                return
+            if not self.sleepers:
+                continue
+            self.sleepers.sort(key=lambda item: item[:2])
+            wake_at, _, future = self.sleepers.pop(0)
+            if wake_at > until:
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+                return
+            self.now = max(self.now, wake_at)
+            future.set_result(None)
+
+
+async def test_a_faster_rate_applies_to_the_calls_already_queued() -> None:
+    clock = VirtualTime()
+    lim = TokenBucketLimiter(create_burst=10, clock=clock.clock, sleep=clock.sleep)
+    sent: list[float] = []
+
+    async def caller() -> None:
+        while True:
+            await lim.acquire("create")
+            sent.append(clock.now)
+            # the server has plenty left: the limit grows x1.5 per window
+            lim.observe("create", 201, {"ratelimit-remaining": "5000", "ratelimit-reset": "0"})
+
+    tasks = [asyncio.ensure_future(caller()) for _ in range(50)]
+    await clock.run(tasks, until=6.0)
+    assert lim.stats.speedups >= 4
+    # the callers that queued at 600/min (slots 0.1 s apart until t=4) take fresh slots at
+    # each raise (900, 1350, 2025/min in seconds 1, 2 and 3): about 15 + 22 + 33 calls, not
+    # the 10 a second the old slots would give
+    assert sum(1 for t in sent if 1.0 <= t < 4.0) >= 60
+
+
 def test_the_ceiling_must_not_be_below_the_rate() -> None:
     with pytest.raises(ConfigurationError):
         TokenBucketLimiter(create_per_minute=600, create_max_per_minute=300)
