@@ -41,8 +41,10 @@ default); the decisions below are taken at most once per window.
   no ``Retry-After``, or a short growing backoff when there is neither, at most 60 s), then
   resumes at the steady rate without a burst; every waiter takes a fresh slot after the pause.
   The first exhaustion of a window, from a call sent after the previous slowdown, halves the
-  current rate and lowers the learned limit to 90% of the rate it happened at; a new window
-  starts when the pause ends, so further 429s of the same storm do not halve again.
+  current rate; a new window starts when the pause ends, so further 429s of the same storm do
+  not halve again. When that halving comes within 30 windows of the previous one (not a
+  one-off: the server does not allow the rate), it also lowers the learned limit to 90% of
+  the rate it happened at.
 * Recovery: after every window without exhaustion, the current rate grows by half (x1.5)
   towards the learned limit (from a halving: back in two quiet windows).
 * Whenever the rate changes, the calls already waiting give up their slots, spaced at the
@@ -98,6 +100,7 @@ _LOW_REMAINING_FRACTION = 0.1  # remaining below this fraction of the burst is "
 _BURST_429S = 3  # this many 429s in a window, half of its answers or more: exhaustion
 _HEADROOM_STEADY = 0.95  # raise only while the headroom holds (last >= 95% of first) ...
 _HEADROOM_FALLING = 0.8  # ... and take a raise back when it falls below 80% in a window
+_RECUR_WINDOWS = 30  # an exhaustion this many windows after the previous one lowers the limit
 _MAX_PROBE_AFTER = 32  # windows of headroom a raise waits for, at most
 _MAX_PAUSE = 60.0
 
@@ -167,6 +170,7 @@ class _Bucket:
         self.floor = 0  # calls up to this one were sent before the last slowdown
         self.consecutive_429 = 0
         self.speedups = 0  # times roll() raised the learned limit
+        self.last_halving = -math.inf
         self.probe_after = 1  # windows showing headroom needed before raising the limit
         self.headroom_windows = 0  # consecutive such windows so far
         self._open_window(-math.inf)
@@ -321,7 +325,10 @@ class _Bucket:
             self.win_exhausted = True
         if halve:
             before = self.rate
-            self.limit = max(self.min_rate, min(self.limit, before * _EXHAUSTION_MARGIN))
+            if now - self.last_halving <= _RECUR_WINDOWS * self.window:
+                # not a one-off: the server does not allow this rate
+                self.limit = max(self.min_rate, min(self.limit, before * _EXHAUSTION_MARGIN))
+            self.last_halving = now
             self.set_rate(now, max(self.min_rate, before / 2.0))
             self.floor = self.sent
             # each exhaustion makes the next raise wait for more windows of headroom

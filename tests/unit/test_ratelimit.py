@@ -160,21 +160,44 @@ async def test_a_burst_of_429s_is_exhaustion_even_with_headroom_in_the_headers()
 async def test_the_rate_recovers_within_two_quiet_windows() -> None:
     fake = FakeTime()
     lim = limiter(fake, create_per_minute=600, create_burst=100, window=2.0)
+    quiet = {"ratelimit-remaining": "0", "ratelimit-reset": "0"}  # no headroom to learn from
     await call(lim, 429, {**EXHAUSTED, "Retry-After": "0"})
     assert lim.current_rate("create") == 300
-    assert lim.learned_limit("create") == pytest.approx(540)  # 90% of where it hit
+    assert lim.learned_limit("create") == 600  # a one-off: the limit stays
     fake.now += 1.9
-    await call(lim, 201, HEALTHY)
+    await call(lim, 201, quiet)
     assert lim.current_rate("create") == 300  # the window is not over yet
     fake.now += 0.1
-    await call(lim, 201, HEALTHY)
+    await call(lim, 201, quiet)
     assert lim.current_rate("create") == pytest.approx(450)  # one quiet window: x1.5
     fake.now += 2.0
-    await call(lim, 201, HEALTHY)
-    assert lim.current_rate("create") == pytest.approx(540)  # two: back at the limit
+    await call(lim, 201, quiet)
+    assert lim.current_rate("create") == 600  # two: back at the limit
     fake.now += 2.0
-    await call(lim, 201, HEALTHY)
-    assert lim.current_rate("create") == pytest.approx(540)  # and no further
+    await call(lim, 201, quiet)
+    assert lim.current_rate("create") == 600  # and no further
+
+
+async def test_exhaustion_that_recurs_lowers_the_learned_limit() -> None:
+    fake = FakeTime()
+    lim = limiter(fake, create_per_minute=600, create_burst=100, window=1.0)
+    await call(lim, 429, {**EXHAUSTED, "Retry-After": "0"})
+    fake.now += 3.0
+    await call(lim, 201, EXHAUSTED)
+    fake.now += 1.0
+    await call(lim, 201, EXHAUSTED)
+    assert lim.current_rate("create") == 600  # recovered
+    await call(lim, 429, {**EXHAUSTED, "Retry-After": "0"})  # and exhausted again at 600
+    assert lim.current_rate("create") == 300
+    assert lim.learned_limit("create") == pytest.approx(540)  # 90% of where it hit
+    fake.now += 31.0  # long after: another one-off changes the rate, not the limit
+    await call(lim, 201, EXHAUSTED)
+    fake.now += 1.0
+    await call(lim, 201, EXHAUSTED)
+    assert lim.current_rate("create") == pytest.approx(540)
+    fake.now += 31.0
+    await call(lim, 429, {**EXHAUSTED, "Retry-After": "0"})
+    assert lim.learned_limit("create") == pytest.approx(540)
 
 
 async def test_retry_after_pauses_every_caller_on_exhaustion_only() -> None:
