@@ -9,6 +9,7 @@ import pytest
 
 from replicate_async import Client, ConfigurationError
 from replicate_async._core.ratelimit import TokenBucketLimiter, _Bucket
+from replicate_async.emulator import Emulator
 
 
 class FakeTime:
@@ -281,3 +282,27 @@ def test_bucket_remaining_counts_what_could_go_out_now() -> None:
     bucket.reserve(0.0)
     assert bucket.remaining(0.0) == pytest.approx(3)
     assert bucket.remaining(2.0) == pytest.approx(5)  # refilled, capped at the burst
+
+
+@pytest.mark.replicate_emulator(seed=3)  # the faults' random draws repeat
+async def test_random_429s_from_the_emulator_are_lone_and_slow_nothing_down(
+    client: Client, replicate_emulator: Emulator
+) -> None:
+    # a quarter of the creates answered 429 with the emulator's usual headers (plenty left)
+    replicate_emulator.faults.add(route="*predictions.create", status=429, probability=0.25)
+    limiter = client.rate_limiter
+    assert isinstance(limiter, TokenBucketLimiter)
+    semaphore = asyncio.Semaphore(10)
+
+    async def one(i: int) -> None:
+        async with semaphore:
+            assert await client.run("replicate/instant", input={"text": str(i)}) == f"instant: {i}"
+
+    await asyncio.gather(*(one(i) for i in range(40)))
+    injected = replicate_emulator.stats.faults_injected
+    assert injected >= 5
+    assert limiter.stats.rate_limited == injected
+    assert limiter.stats.lone_429s == injected
+    assert limiter.stats.slowdowns == 0
+    assert limiter.current_rate("create") == 600
+    assert replicate_emulator.stats.rate_limited == 0
