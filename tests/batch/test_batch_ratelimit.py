@@ -9,6 +9,7 @@ import pytest
 
 from replicate_async import Client, ConfigurationError
 from replicate_async._core.ratelimit import TokenBucketLimiter, _Bucket
+from replicate_async.emulator import Emulator
 
 
 class FakeTime:
@@ -103,9 +104,14 @@ async def test_429s_from_one_round_of_calls_halve_the_rate_once() -> None:
     assert lim.stats.rate_limited == 8
     assert lim.stats.slowdowns == 1
     assert lim.current_rate("create") == 300
-    # a call sent after the slowdown that is throttled again halves it again
+    # a call sent after the slowdown, throttled in the same window: paused, not halved again
+    await call(wait_for_others=False)
+    assert lim.current_rate("create") == 300
+    # one sent in the next window (a second after the pause ended) halves it again
+    fake.now += 1.0
     await call(wait_for_others=False)
     assert lim.current_rate("create") == 150
+    assert lim.stats.slowdowns == 2
 
 
 async def test_the_pause_comes_from_ratelimit_reset_or_a_growing_backoff() -> None:
@@ -162,7 +168,7 @@ async def test_calls_sent_after_the_answered_one_count_as_spent() -> None:
     assert await send_times(lim, fake, 2, "create") == [0, 1]  # 5 - 4 = 1 left, then 1/s
 
 
-async def test_successes_climb_back_to_the_configured_rate_and_no_further() -> None:
+async def test_successes_climb_back_to_the_learned_limit_and_no_further() -> None:
     fake = FakeTime()
     lim = limiter(fake, create_per_minute=600, create_burst=1)
     await lim.acquire("create")
@@ -170,8 +176,9 @@ async def test_successes_climb_back_to_the_configured_rate_and_no_further() -> N
     assert lim.current_rate("create") == 300
     for _ in range(200):
         await lim.acquire("create")
-        lim.observe("create", 201, {})
+        lim.observe("create", 201, {})  # no headers: nothing shows headroom
     assert lim.current_rate("create") == 600
+    assert lim.learned_limit("create") == 600
 
 
 async def test_a_cancelled_waiter_gives_its_slot_back() -> None:
@@ -224,8 +231,8 @@ def test_one_limiter_schedules_callers_from_all_threads_and_loops() -> None:
         with lock:
             delays.append(round(delay, 6))
 
-    lim = TokenBucketLimiter(
-        create_per_minute=60, create_burst=1, clock=lambda: now[0], sleep=record
+    lim = TokenBucketLimiter(  # a window longer than any wait: one sleep per call
+        create_per_minute=60, create_burst=1, window=100, clock=lambda: now[0], sleep=record
     )
 
     def worker() -> None:
@@ -275,3 +282,27 @@ def test_bucket_remaining_counts_what_could_go_out_now() -> None:
     bucket.reserve(0.0)
     assert bucket.remaining(0.0) == pytest.approx(3)
     assert bucket.remaining(2.0) == pytest.approx(5)  # refilled, capped at the burst
+
+
+@pytest.mark.replicate_emulator(seed=3)  # the faults' random draws repeat
+async def test_random_429s_from_the_emulator_are_lone_and_slow_nothing_down(
+    client: Client, replicate_emulator: Emulator
+) -> None:
+    # a quarter of the creates answered 429 with the emulator's usual headers (plenty left)
+    replicate_emulator.faults.add(route="*predictions.create", status=429, probability=0.25)
+    limiter = client.rate_limiter
+    assert isinstance(limiter, TokenBucketLimiter)
+    semaphore = asyncio.Semaphore(10)
+
+    async def one(i: int) -> None:
+        async with semaphore:
+            assert await client.run("replicate/instant", input={"text": str(i)}) == f"instant: {i}"
+
+    await asyncio.gather(*(one(i) for i in range(40)))
+    injected = replicate_emulator.stats.faults_injected
+    assert injected >= 5
+    assert limiter.stats.rate_limited == injected
+    assert limiter.stats.lone_429s == injected
+    assert limiter.stats.slowdowns == 0
+    assert limiter.current_rate("create") == 600
+    assert replicate_emulator.stats.rate_limited == 0
