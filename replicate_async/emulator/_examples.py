@@ -9,6 +9,7 @@ from ._guard import classify
 from ._png import render_png
 from ._state import DeliveryFile
 from ._textgen import generate_tokens
+from ._util import delivery_token
 
 if TYPE_CHECKING:
     from ._core import Core
@@ -36,7 +37,7 @@ def _example(core: Core, model: ModelSpec, n: int, prompt: str) -> dict[str, Any
         output = generate_tokens(prompt, seed=n, max_tokens=64)
     elif model.kind == "image":
         inp = {"prompt": prompt, "width": 256, "height": 256}
-        path = f"/pbxt/{hex_id(eid)[:40]}/out-0.png"
+        path = f"/pbxt/{delivery_token(eid)}/out-0.png"
         core.store.delivery[path] = DeliveryFile(
             "image/png", render=lambda: render_png(256, 256, prompt)
         )

@@ -24,12 +24,14 @@ from ._jobs import Job
 from ._png import render_png
 from ._runners import RUNNERS, ModelError, RunnerGen
 from ._state import DeliveryFile
-from ._util import dumps, format_ts, format_ts_ns, new_id
+from ._util import delivery_token, dumps, format_ts, format_ts_ns, new_id, stream_token
 
 if TYPE_CHECKING:
     from ._core import Core
 
 __all__ = ["Engine"]
+
+_FILE_OUTPUT_KINDS = frozenset({"image"})
 
 
 class Engine:
@@ -66,8 +68,15 @@ class Engine:
         urls = {"get": get_url, "cancel": get_url + "/cancel"}
         if self.options.web_urls:
             urls["web"] = f"https://replicate.com/p/{jid}"
+        stream_path = None
         if kind == "prediction" and model.streams:
-            urls["stream"] = f"{core.stream_url}/v1/streams/{jid}"
+            # Recorded shapes: text streams at /v1/predictions/{id}, file-output streams at
+            # /v1/files/{token}. Both are capability URLs (no token needed to read them).
+            if version.kind in _FILE_OUTPUT_KINDS:
+                stream_path = f"/v1/files/{stream_token(self.rng)}"
+            else:
+                stream_path = f"/v1/predictions/{jid}"
+            urls["stream"] = core.stream_url + stream_path
         job = Job(
             kind=kind,
             id=jid,
@@ -84,6 +93,8 @@ class Engine:
             webhook=webhook,
             webhook_events_filter=webhook_events_filter,
         )
+        if stream_path is not None:
+            self.store.streams[stream_path] = job
         if kind == "training":
             self.store.trainings[jid] = job
             job.extra["destination"] = destination
@@ -208,7 +219,7 @@ class Engine:
         self.core.webhooks.notify(job, event)
 
     def add_png(self, job: Job, name: str, width: int, height: int, key: str) -> str:
-        path = f"/pbxt/{hex_id(job.id + name)[:40]}/{name}"
+        path = f"/pbxt/{delivery_token(job.id + name)}/{name}"
         self.store.delivery[path] = DeliveryFile(
             "image/png", render=lambda: render_png(width, height, key)
         )
@@ -263,7 +274,7 @@ class Engine:
             kind=kind,
         )
         self.core.catalog.add_version(dest, version)
-        path = f"/{hex_id(job.id)[:40]}/trained_model.tar"
+        path = f"/pbxt/{delivery_token(job.id)}/trained_model.tar"
         self.store.delivery[path] = DeliveryFile(
             "application/x-tar", data=hashlib.sha256(job.id.encode()).digest() * 64
         )

@@ -15,7 +15,8 @@ from ._core import CORE, Core
 from ._http import json_response, operation, page_of
 from ._problems import Problem, not_found
 from ._state import UploadedFile
-from ._util import format_ts, new_id
+from ._util import file_id as new_file_id
+from ._util import format_ts
 
 __all__ = ["download_signature"]
 
@@ -87,7 +88,7 @@ async def files_create(request: web.Request) -> web.StreamResponse:
     if filename is not None and len(filename.encode()) > 255:
         raise Problem(400, "filename must be at most 255 bytes")
     now = time.time()
-    fid = new_id(core.rng)
+    fid = new_file_id(core.rng)
     upload = UploadedFile(
         id=fid,
         name=filename or "file",

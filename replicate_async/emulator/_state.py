@@ -160,6 +160,7 @@ class Store:
         self.files: dict[str, UploadedFile] = {}
         self.deployments: dict[str, Deployment] = {}
         self.delivery: dict[str, DeliveryFile] = {}
+        self.streams: dict[str, Job] = {}  # stream-origin path -> job (capability URLs)
         self.requests: deque[RequestRecord] = deque(maxlen=request_log_size)
         self.delivery_requests: list[DeliveryRecord] = []
         self.stats = Stats()
