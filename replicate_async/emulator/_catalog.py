@@ -90,6 +90,7 @@ class ModelSpec:
     hardware: str = "gpu-a40-large"
     tags: tuple[str, ...] = ()
     default_example: Json | None = None
+    weights_url: str | None = None
     examples: list[Json] = field(default_factory=list)
 
     @property
@@ -119,6 +120,7 @@ class ModelSpec:
             "run_count": self.run_count,
             "cover_image_url": self.cover_image_url,
             "default_example": self.default_example,
+            "weights_url": self.weights_url,
             "latest_version": latest.to_json() if latest else None,
             "is_official": self.is_official,
             "created_at": self.created_at,

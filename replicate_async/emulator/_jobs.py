@@ -96,6 +96,7 @@ class Job:
         output = self.output
         if isinstance(output, list):
             output = list(output)
+        training = self.kind == "training"
         body: dict[str, Any] = {
             "id": self.id,
             "model": self.model,
@@ -108,11 +109,13 @@ class Job:
             "status": self.status,
             "created_at": self.created_at_str,
         }
-        if self.kind == "training" and output is None:
-            del body["output"]  # the spec types training output as an object
+        if training:
+            # Real trainings carry no data_removed (trainings-get/-cancel recordings) and
+            # send "output": null and "completed_at": null while those are unset.
+            del body["data_removed"]
         if self.started_at_str is not None:
             body["started_at"] = self.started_at_str
-        if self.completed_at_str is not None:
+        if self.completed_at_str is not None or training:
             body["completed_at"] = self.completed_at_str
         body["urls"] = dict(self.urls)
         body["metrics"] = dict(self.metrics)

@@ -66,7 +66,7 @@ class Engine:
         collection = "trainings" if kind == "training" else "predictions"
         get_url = f"{core.api_url}/{collection}/{jid}"
         urls = {"get": get_url, "cancel": get_url + "/cancel"}
-        if self.options.web_urls:
+        if self.options.web_urls and kind == "prediction":  # trainings have no web URL
             urls["web"] = f"https://replicate.com/p/{jid}"
         stream_path = None
         if kind == "prediction" and model.streams:

@@ -42,3 +42,75 @@ async def test_uploaded_file_ids_have_the_recorded_shape(
     assert re.fullmatch(r"[A-Za-z0-9]{48}", body["id"])
     uuid.UUID(base64.b64decode(body["id"]).decode())
     assert body["urls"]["get"] == f"{replicate_emulator.url}/files/{body['id']}"
+
+
+async def test_trainings_send_null_for_unset_fields_and_nothing_extra(
+    replicate_emulator: Emulator, http: aiohttp.ClientSession
+) -> None:
+    # trainings-cancel.yaml / trainings-get.yaml: "output": null, no data_removed, no urls.web.
+    emu = replicate_emulator
+    await call(
+        http,
+        "POST",
+        f"{emu.url}/models",
+        json={
+            "owner": "emulator",
+            "name": "shapes-dest",
+            "visibility": "private",
+            "hardware": "cpu",
+        },
+        expect=201,
+    )
+    _, model, _ = await call(http, "GET", f"{emu.url}/models/replicate/fast-flux-trainer")
+    version = model["latest_version"]["id"]
+    _, training, _ = await call(
+        http,
+        "POST",
+        f"{emu.url}/models/replicate/fast-flux-trainer/versions/{version}/trainings",
+        json={"destination": "emulator/shapes-dest", "input": {"input_images": "data:,x"}},
+        expect=201,
+    )
+    for body in (training, (await call(http, "GET", training["urls"]["get"]))[1]):
+        assert body["output"] is None and body["completed_at"] is None
+        assert "data_removed" not in body and "web" not in body["urls"]
+    done = await poll(http, training["urls"]["get"])
+    assert done["completed_at"] and done["output"]["version"].startswith("emulator/shapes-dest:")
+    assert "data_removed" not in done
+
+
+async def test_models_carry_weights_url_null(
+    replicate_emulator: Emulator, http: aiohttp.ClientSession
+) -> None:
+    # GET /models/stability-ai/sdxl in test_predictions_create_blocking[True-True].yaml:
+    # "weights_url": null
+    _, model, _ = await call(http, "GET", f"{replicate_emulator.url}/models/stability-ai/sdxl")
+    assert "weights_url" in model and model["weights_url"] is None
+    _, page, _ = await call(http, "GET", f"{replicate_emulator.url}/models")
+    assert all(m["weights_url"] is None for m in page["results"])
+
+
+async def test_files_have_md5_checksum_and_unquoted_md5_etag(
+    replicate_emulator: Emulator, http: aiohttp.ClientSession
+) -> None:
+    # file-operations.yaml: "etag":"d41d8cd98f00b204e9800998ecf8427e" and checksums.md5 (empty file)
+    form = aiohttp.FormData()
+    form.add_field("content", b"", filename="empty.txt", content_type="text/plain")
+    _, body, _ = await call(http, "POST", f"{replicate_emulator.url}/files", data=form, expect=201)
+    assert body["etag"] == "d41d8cd98f00b204e9800998ecf8427e"
+    assert body["checksums"] == {
+        "sha256": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+        "md5": "d41d8cd98f00b204e9800998ecf8427e",
+    }
+
+
+async def test_llm_examples_carry_token_metrics_and_a_stream_url(
+    replicate_emulator: Emulator, http: aiohttp.ClientSession
+) -> None:
+    emu = replicate_emulator
+    _, model, _ = await call(http, "GET", f"{emu.url}/models/meta/meta-llama-3-8b-instruct")
+    example = model["default_example"]
+    assert example["urls"]["stream"] == f"{emu.stream_url}/v1/predictions/{example['id']}"
+    metrics = example["metrics"]
+    assert metrics["output_token_count"] == len(example["output"])
+    for key in ("input_token_count", "time_to_first_token", "tokens_per_second", "total_time"):
+        assert metrics[key] > 0

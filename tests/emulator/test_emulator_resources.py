@@ -171,7 +171,7 @@ async def test_training_creates_version_on_destination(
     )
     assert {f["type"] for f in bad["invalid_fields"]} == {"required", "number_gte"}
     _, training, _headers = await call(http, "POST", url, json=payload, expect=201)
-    assert training["status"] == "starting" and "output" not in training
+    assert training["status"] == "starting" and training["output"] is None
     assert training["urls"]["get"] == f"{emu.url}/trainings/{training['id']}"
     done = await poll(http, training["urls"]["get"])
     assert done["status"] == "succeeded"
