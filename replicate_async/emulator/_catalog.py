@@ -49,6 +49,8 @@ class VersionSpec:
     kind: str
     validator: InputValidator = field(init=False, repr=False)
     training_validator: InputValidator | None = field(init=False, repr=False)
+    trained_schema: Json | None = field(default=None, repr=False)
+    """The ``openapi_schema`` of versions a training of this version creates (default: its own)."""
 
     def __post_init__(self) -> None:
         schemas = self.openapi_schema.get("components", {}).get("schemas", {})

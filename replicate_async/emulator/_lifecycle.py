@@ -18,7 +18,6 @@ from urllib.parse import unquote_to_bytes
 
 import aiohttp
 
-from . import _schemas
 from ._catalog import ModelSpec, VersionSpec, hex_id
 from ._jobs import Job
 from ._png import render_png
@@ -261,10 +260,8 @@ class Engine:
     def finish_training(self, job: Job) -> None:
         dest: ModelSpec = job.extra["destination"]
         source: VersionSpec = job.extra["source_version"]
-        schema = source.openapi_schema
+        schema = source.trained_schema or source.openapi_schema
         kind = source.kind
-        if source.training_validator is not None:
-            schema, kind = _schemas.FLUX_LORA_SCHEMA, "image"
         now = time.time()
         version = VersionSpec(
             id=hex_id("trained:" + job.id),

@@ -114,3 +114,70 @@ async def test_llm_examples_carry_token_metrics_and_a_stream_url(
     assert metrics["output_token_count"] == len(example["output"])
     for key in ("input_token_count", "time_to_first_token", "tokens_per_second", "total_time"):
         assert metrics[key] > 0
+
+
+async def test_sdxl_is_served_with_its_recorded_version(
+    replicate_emulator: Emulator, http: aiohttp.ClientSession
+) -> None:
+    # GET /models/stability-ai/sdxl in test_predictions_create_blocking[True-True].yaml.
+    emu = replicate_emulator
+    _, version, _ = await call(
+        http, "GET", f"{emu.url}/models/stability-ai/sdxl/versions/{SDXL}", expect=200
+    )
+    assert version["created_at"] == "2024-05-23T23:26:26.222931Z"
+    assert version["cog_version"] == "0.9.5"
+    schemas = version["openapi_schema"]["components"]["schemas"]
+    assert {
+        "disable_safety_checker",
+        "high_noise_frac",
+        "lora_scale",
+        "mask",
+        "prompt_strength",
+        "refine_steps",
+        "replicate_weights",
+    } <= set(schemas["Input"]["properties"])
+    assert len(schemas["Input"]["properties"]) == 19
+    assert schemas["TrainingInput"]["required"] == ["input_images"]
+    assert schemas["scheduler"]["enum"] == [
+        "DDIM",
+        "DPMSolverMultistep",
+        "HeunDiscrete",
+        "KarrasDPM",
+        "K_EULER_ANCESTRAL",
+        "K_EULER",
+        "PNDM",
+    ]
+    # The recorded input ranges are enforced: lora_scale is 0..1 in the real schema.
+    _, bad, _ = await call(
+        http,
+        "POST",
+        f"{emu.url}/predictions",
+        json={"version": SDXL, "input": {"prompt": "x", "lora_scale": 1.5}},
+        expect=422,
+    )
+    assert bad["invalid_fields"][0]["field"] == "input.lora_scale"
+
+
+async def test_hello_world_old_version_matches_the_documented_one(
+    replicate_emulator: Emulator, http: aiohttp.ClientSession
+) -> None:
+    # Replicate's HTTP API reference: replicate/hello-world:5c7d5dc6… created
+    # 2022-04-26T19:29:04.418669Z with Cog 0.3.0, Input {text: required string}.
+    old = "5c7d5dc6dd8bf75c1acaa8565735e7986bc5b66206b55cca93cb72c9bf15ccaa"
+    _, version, _ = await call(
+        http,
+        "GET",
+        f"{replicate_emulator.url}/models/replicate/hello-world/versions/{old}",
+        expect=200,
+    )
+    assert version["created_at"] == "2022-04-26T19:29:04.418669Z"
+    assert version["cog_version"] == "0.3.0"
+    schemas = version["openapi_schema"]["components"]["schemas"]
+    assert schemas["Input"]["required"] == ["text"]
+    assert schemas["Input"]["properties"]["text"] == {
+        "type": "string",
+        "title": "Text",
+        "x-order": 0,
+        "description": "Text to prefix with 'hello '",
+    }
+    assert schemas["Output"] == {"type": "string", "title": "Output"}

@@ -211,7 +211,7 @@ async def test_training_cancel(emulator_factory: Any, http: aiohttp.ClientSessio
             http,
             "POST",
             f"{emu.url}/models/stability-ai/sdxl/versions/{SDXL}/trainings",
-            json={"destination": "emulator/dest", "input": {"anything": 1}},
+            json={"destination": "emulator/dest", "input": {"input_images": "data:,x"}},
             expect=201,
         )
         _, canceled, _ = await call(http, "POST", training["urls"]["cancel"], expect=200)
@@ -364,7 +364,7 @@ async def test_own_version_delete_then_model_delete(
         http,
         "POST",
         f"{emu.url}/models/stability-ai/sdxl/versions/{SDXL}/trainings",
-        json={"destination": "emulator/tuned", "input": {}},
+        json={"destination": "emulator/tuned", "input": {"input_images": "data:,x"}},
         expect=201,
     )
     done = await poll(http, training["urls"]["get"])
