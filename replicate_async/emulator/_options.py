@@ -62,6 +62,9 @@ class Options:
     file_signing_secret: str | None = None
     # bookkeeping
     request_log_size: int = 10_000
+    # HTTPS (needs trustme: pip install 'replicate_async[emulator]')
+    tls: bool = False
+    tls_dir: str | None = None
 
     def __post_init__(self) -> None:
         if self.speed <= 0:
