@@ -66,7 +66,7 @@ async def _apply_fault(request: web.Request, fault: Fault) -> web.StreamResponse
     core = request.app[CORE]
     core.store.stats.faults_injected += 1
     if fault.latency:
-        await asyncio.sleep(fault.latency)
+        await core.clock.sleep(fault.latency)
     if fault.reset:
         transport = request.transport
         if transport is not None:

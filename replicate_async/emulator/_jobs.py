@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import Any
 
+from ._clock import Clock, RealClock, TimerHandle
 from ._util import Notifier, dumps
 
 __all__ = ["TERMINAL", "Job", "SseEvent"]
@@ -40,7 +40,9 @@ class Job:
         webhook: str | None = None,
         webhook_events_filter: tuple[str, ...] | None = None,
         created_at_ns: int | None = None,
+        clock: Clock | None = None,
     ) -> None:
+        self.clock: Clock = clock if clock is not None else RealClock()
         self.kind = kind
         self.id = id
         self.model = model
@@ -72,7 +74,7 @@ class Job:
         self.finished = Notifier()  # terminal, or output complete in sync-quirk mode
         self.quirk_snapshot: dict[str, Any] | None = None
         self.task: asyncio.Task[None] | None = None
-        self.timers: list[asyncio.TimerHandle] = []
+        self.timers: list[TimerHandle] = []
         self.file_paths: list[str] = []
         self.first_token_at: float | None = None
         self.extra: dict[str, Any] = {}
@@ -149,7 +151,7 @@ class Job:
         self._logs_text = ""
 
     def add_event(self, event: str, data: str) -> None:
-        self.events.append((len(self.events), int(time.time()), event, data))
+        self.events.append((len(self.events), int(self.clock.time()), event, data))
 
     def add_json_event(self, event: str, data: dict[str, Any]) -> None:
         self.add_event(event, dumps(data))

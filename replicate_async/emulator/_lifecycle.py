@@ -11,7 +11,6 @@ import asyncio
 import base64
 import copy
 import hashlib
-import time
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_to_bytes
@@ -59,7 +58,8 @@ class Engine:
         destination: ModelSpec | None = None,
     ) -> Job:
         core = self.core
-        now_ns = time.time_ns()
+        clock = core.clock
+        now_ns = clock.time_ns()
         now = now_ns / 1e9
         jid = new_id(self.rng)
         collection = "trainings" if kind == "training" else "predictions"
@@ -91,6 +91,7 @@ class Engine:
             deployment=deployment,
             webhook=webhook,
             webhook_events_filter=webhook_events_filter,
+            clock=clock,
         )
         if stream_path is not None:
             self.store.streams[stream_path] = job
@@ -107,7 +108,7 @@ class Engine:
         if cancel_after is not None:
             job.deadline_str = format_ts(now + cancel_after, self.rng)
             delay = cancel_after * self.options.time_scale
-            job.timers.append(loop.call_later(delay, self._deadline, job))
+            job.timers.append(clock.call_later(delay, self._deadline, job))
         self.core.webhooks.notify(job, "start")
 
         override = self.options.model_timings.get(model.ref)
@@ -159,18 +160,18 @@ class Engine:
     ) -> None:
         try:
             if pending is None:
-                await asyncio.sleep(queue_delay)
+                await self.core.clock.sleep(queue_delay)
                 if job.terminal:
                     return
                 self._start(job)
                 pending = self._advance(job, gen, None)
             if pending is not None and self.options.max_run_time:
                 limit = self.options.max_run_time * self.options.time_scale
-                job.timers.append(asyncio.get_running_loop().call_later(limit, self._timeout, job))
+                job.timers.append(self.core.clock.call_later(limit, self._timeout, job))
             while pending is not None:
                 send: Any = None
                 if isinstance(pending, float):
-                    await asyncio.sleep(pending)
+                    await self.core.clock.sleep(pending)
                 else:
                     try:
                         send = await pending
@@ -184,7 +185,7 @@ class Engine:
             gen.close()
 
     def _start(self, job: Job) -> None:
-        now = time.time()
+        now = self.core.clock.time()
         job.status = "processing"
         job.started_at = now
         job.started_at_str = format_ts(now, self.rng)
@@ -201,7 +202,7 @@ class Engine:
         if job.terminal:
             return
         if job.first_token_at is None:
-            job.first_token_at = time.time()
+            job.first_token_at = self.core.clock.time()
         job.output.append(item)
         self._publish(job, "output", item)
 
@@ -262,7 +263,7 @@ class Engine:
         source: VersionSpec = job.extra["source_version"]
         schema = source.trained_schema or source.openapi_schema
         kind = source.kind
-        now = time.time()
+        now = self.core.clock.time()
         version = VersionSpec(
             id=hex_id("trained:" + job.id),
             created_at=format_ts(now, self.rng),
@@ -318,7 +319,7 @@ class Engine:
                 job.task.cancel()
 
     def _finish(self, job: Job, status: str) -> None:
-        now = time.time()
+        now = self.core.clock.time()
         job.status = status
         job.completed_at = now
         job.completed_at_str = format_ts(now, self.rng)
@@ -345,8 +346,8 @@ class Engine:
         job.finished.notify()
         self.core.webhooks.notify(job, "completed")
         if job.kind == "prediction":
-            loop = asyncio.get_running_loop()
-            job.timers.append(loop.call_later(self.options.retention, self.remove_data, job))
+            clock = self.core.clock
+            job.timers.append(clock.call_later(self.options.retention, self.remove_data, job))
 
     def remove_data(self, job: Job) -> None:
         """What happens an hour after completion: inputs, outputs, logs and files go."""
@@ -365,14 +366,14 @@ class Engine:
     async def wait(self, job: Job, timeout: float) -> dict[str, Any]:
         """Hold a ``Prefer: wait`` request until the job ends (or, in quirk mode, until its
         output is complete) or ``timeout`` seconds pass; return the body to send."""
-        loop = asyncio.get_running_loop()
-        end = loop.time() + timeout
+        clock = self.core.clock
+        end = clock.monotonic() + timeout
         quirk = self.options.sync_quirk
         while not job.terminal and not (quirk and job.quirk_snapshot is not None):
-            remaining = end - loop.time()
+            remaining = end - clock.monotonic()
             if remaining <= 0:
                 break
-            await job.finished.wait(remaining)
+            await job.finished.wait(remaining, clock)
         body = (job.quirk_snapshot if quirk else None) or job.to_json()
         if quirk:
             body = dict(body)

@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import ssl
 import threading
-import time
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -148,7 +147,7 @@ class Emulator:
         from urllib.parse import urlencode
 
         owner = self.options.username
-        expiry = int(time.time() + expires_in)
+        expiry = int(self._core.clock.time() + expires_in)
         signature = download_signature(self._core, owner, file_id, expiry)
         query = urlencode({"owner": owner, "expiry": expiry, "signature": signature})
         return f"{self.url}/files/{file_id}/download?{query}"

@@ -87,7 +87,7 @@ async def _send_events(
             continue
         if core.closing or job.terminal:  # nothing more will ever come
             break
-        if not await job.changed.wait(idle):
+        if not await job.changed.wait(idle, core.clock):
             await resp.write(b":408: 408 Request Timeout\n\n")
             break
     await resp.write_eof()

@@ -7,7 +7,10 @@ import functools
 import json
 import random
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._clock import Clock
 
 __all__ = [
     "Notifier",
@@ -168,9 +171,11 @@ class Notifier:
             if not fut.done():
                 fut.set_result(None)
 
-    async def wait(self, timeout: float | None) -> bool:
-        """Wait for the next change; False on timeout."""
+    async def wait(self, timeout: float | None, clock: Clock | None = None) -> bool:
+        """Wait for the next change; False on timeout (counted on ``clock``, default real)."""
         fut = self.future()
+        if clock is not None:
+            return await clock.wait(fut, timeout)
         if timeout is not None and timeout <= 0:
             return fut.done()
         done, _ = await asyncio.wait((fut,), timeout=timeout)

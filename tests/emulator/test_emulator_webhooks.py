@@ -16,7 +16,7 @@ import pytest_asyncio
 from aiohttp import web
 from emu_helpers import AUTH, HELLO, LLAMA3, SDXL, call, poll, wait_until
 
-from replicate_async.emulator import Emulator, WebhookDelivery, _webhooks, sign
+from replicate_async.emulator import Emulator, RealClock, WebhookDelivery, sign
 from replicate_async.emulator.pytest_plugin import FAST_DEFAULTS
 
 
@@ -265,9 +265,10 @@ async def test_throttled_deliveries_are_spaced_exactly(
     assert min(gaps) >= THROTTLE, gaps
 
 
-class SecondsClock:
-    """A wall clock that moves one second per reading, so every delivery is signed in a later
-    second than the one before it."""
+class SecondsClock(RealClock):
+    """Real timers, but a wall clock that moves one second per reading, so every delivery is
+    signed in a later second than the one before it (the emulator reads all time through
+    its ``clock``)."""
 
     def __init__(self) -> None:
         self.now = 1_700_000_000
@@ -276,16 +277,22 @@ class SecondsClock:
         self.now += 1
         return float(self.now)
 
+    def time_ns(self) -> int:
+        return int(self.time()) * 10**9
 
-@pytest.mark.replicate_emulator(seed=1, webhook_shuffle=True, model_timings={LLAMA3: (0.0, 24.0)})
+
+@pytest.mark.replicate_emulator(
+    seed=1,
+    webhook_shuffle=True,
+    model_timings={LLAMA3: (0.0, 24.0)},
+    clock=SecondsClock(),
+)
 async def test_shuffle_sends_a_held_progress_delivery_after_a_newer_one(
     replicate_emulator: Emulator,
     http: aiohttp.ClientSession,
     receiver: Receiver,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     emu = replicate_emulator
-    monkeypatch.setattr(_webhooks, "time", SecondsClock())
     _, pred, _ = await call(
         http,
         "POST",
