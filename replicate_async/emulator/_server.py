@@ -43,6 +43,7 @@ class Emulator:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._started = False
         self._tls: TlsMaterial | None = None
+        self._stopped = False
 
     # -- addresses ------------------------------------------------------------------------
     @property
@@ -74,6 +75,8 @@ class Emulator:
         if self._tls is None:
             if not self.options.tls:
                 raise RuntimeError("this emulator serves plain HTTP; start it with tls=True")
+            if self._stopped:
+                raise RuntimeError("this emulator has stopped; its CA file is gone")
             self._tls = TlsMaterial([self.options.host], self.options.tls_dir)
         return self._tls
 
@@ -197,6 +200,9 @@ class Emulator:
                 bound.append(f"{scheme}://{shown}:{real_port}")
         except BaseException:
             await self._cleanup()
+            if self._tls is not None:
+                self._tls.close()
+                self._tls = None
             raise
         core.bind(bound[0] + "/v1", bound[1], bound[2])
         core.closing = False
@@ -211,6 +217,7 @@ class Emulator:
         if self._tls is not None:
             self._tls.close()
             self._tls = None
+        self._stopped = True
 
     async def _cleanup(self) -> None:
         runners, self._runners = self._runners, []

@@ -62,6 +62,8 @@ async def test_all_three_origins_serve_https_trusted_by_the_ca(emulator_factory:
             async with http.get(pred["urls"]["stream"]) as resp:
                 assert resp.status == 200 and b"event: done" in await resp.read()
     assert not exists(ca)  # removed when the emulator stops
+    with pytest.raises(RuntimeError, match="stopped"):
+        _ = emu.ca_file  # and not made again behind the caller's back
 
 
 async def test_a_client_that_does_not_trust_the_ca_is_refused(emulator_factory: Any) -> None:
