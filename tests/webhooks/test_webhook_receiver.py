@@ -32,6 +32,14 @@ from replicate_async.webhooks import WebhookReceiver, sign
 NOW = int(time.time())
 
 
+@pytest.fixture(autouse=True)
+def _fresh_now() -> None:
+    """Sign "now" as of each test: a module-level time goes stale past the receiver's 5-minute
+    tolerance when the whole suite runs slowly."""
+    global NOW
+    NOW = int(time.time())
+
+
 class Recorder:
     """A handler that records what it saw; ``gate`` (when set) holds it until released."""
 
