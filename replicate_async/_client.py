@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ssl as ssl_module
 from collections.abc import (
     AsyncGenerator,
     AsyncIterable,
@@ -61,7 +62,8 @@ class Client:
     else a ``.env`` file in the working directory; it is read when first needed and never shown.
     ``base_url`` (or ``REPLICATE_BASE_URL``) overrides the API root. ``timeout`` is the total for
     a JSON call in seconds, or a :class:`Timeouts`; ``retry`` a :class:`RetryPolicy` or a number
-    of retries (0 disables them).
+    of retries (0 disables them). ``ssl`` is the ``SSLContext`` HTTPS connections verify with
+    (default: the system's trust store), e.g. ``emulator.ssl_context()`` of an HTTPS emulator.
     """
 
     def __init__(
@@ -75,6 +77,7 @@ class Client:
         max_connections: int = 200,
         poll_interval: float | None = None,
         sleep: Callable[[float], Awaitable[None]] | None = None,
+        ssl: ssl_module.SSLContext | None = None,
     ) -> None:
         if api_token is not None and not isinstance(api_token, str):
             raise ConfigurationError("api_token must be a string")
@@ -96,6 +99,7 @@ class Client:
             sleep=self._sleep,
             max_connections=max_connections,
             limiter=TokenBucketLimiter(sleep=self._sleep),
+            ssl=ssl,
         )
         self.predictions = Predictions(self)
         self.models = Models(self)

@@ -27,6 +27,7 @@ import ipaddress
 import json
 import logging
 import os
+import ssl as ssl_module
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from pathlib import Path
@@ -220,8 +221,10 @@ class Transport:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         max_connections: int = 200,
         limiter: RateLimiter | None = None,
+        ssl: ssl_module.SSLContext | None = None,
     ) -> None:
         self.base_url = base_url
+        self._ssl = ssl
         self._base = str(base_url).rstrip("/")
         self._token = token
         self._user_agent = user_agent
@@ -292,7 +295,11 @@ class Transport:
         state = self._sessions.get(loop)
         if state is not None and state.pid == os.getpid() and not state.session.closed:
             return state.session
-        connector = aiohttp.TCPConnector(limit=self._max_connections, limit_per_host=0)
+        connector = aiohttp.TCPConnector(
+            limit=self._max_connections,
+            limit_per_host=0,
+            ssl=self._ssl if self._ssl is not None else True,
+        )
         session = aiohttp.ClientSession(
             connector=connector,
             timeout=aiohttp.ClientTimeout(total=None, sock_connect=self.timeouts.connect),

@@ -8,6 +8,7 @@ import contextlib
 import click
 
 from ..emulator import serve_forever
+from ..emulator._tls import TLSUnavailableError
 from ._errors import CliError
 
 __all__ = ["emulator_command"]
@@ -31,6 +32,11 @@ __all__ = ["emulator_command"]
     is_flag=True,
     help="Prefer: wait may answer 'processing' with the full output (as the real API can).",
 )
+@click.option(
+    "--tls",
+    is_flag=True,
+    help="Serve HTTPS with a local CA (prints its file and how to trust it; needs trustme).",
+)
 def emulator_command(
     host: str,
     port: int,
@@ -39,6 +45,7 @@ def emulator_command(
     speed: float,
     no_rate_limit: bool,
     sync_quirk: bool,
+    tls: bool,
 ) -> None:
     """Serve a local, offline emulation of the Replicate HTTP API until Ctrl-C.
 
@@ -56,8 +63,11 @@ def emulator_command(
                     speed=speed,
                     rate_limit=not no_rate_limit,
                     sync_quirk=sync_quirk,
+                    tls=tls,
                 )
             )
+    except TLSUnavailableError as exc:  # --tls without trustme installed
+        raise CliError(str(exc)) from None
     except OSError as exc:  # the port is taken, or the address cannot be bound
         raise CliError(f"cannot serve on {host}:{port}: {exc.strerror or exc}") from None
     except ValueError as exc:  # an option the emulator refuses (speed <= 0 …)

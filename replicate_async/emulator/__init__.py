@@ -5,6 +5,7 @@ Start it in-process (``async with Emulator() as emu``), in a background thread
 ``replicate_emulator`` pytest fixture. Point any Replicate client at ``emu.url``.
 """
 
+from ._clock import Clock, RealClock, VirtualClock
 from ._faults import Fault, Faults
 from ._jobs import Job
 from ._options import Options
@@ -13,14 +14,17 @@ from ._state import DeliveryRecord, RequestRecord, Stats
 from ._webhooks import WebhookDelivery, sign
 
 __all__ = [
+    "Clock",
     "DeliveryRecord",
     "Emulator",
     "Fault",
     "Faults",
     "Job",
     "Options",
+    "RealClock",
     "RequestRecord",
     "Stats",
+    "VirtualClock",
     "WebhookDelivery",
     "serve_forever",
     "sign",

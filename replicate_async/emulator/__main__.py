@@ -1,5 +1,5 @@
 """``python -m replicate_async.emulator [--host H] [--port P] [--token T] [--seed N]
-[--no-rate-limit] [--speed X]``: serve a local Replicate until Ctrl-C."""
+[--no-rate-limit] [--speed X] [--tls]``: serve a local Replicate until Ctrl-C."""
 
 from __future__ import annotations
 
@@ -39,6 +39,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="Prefer: wait may return 'processing' with complete output (real-API quirk)",
     )
+    parser.add_argument(
+        "--tls",
+        action="store_true",
+        help="serve HTTPS with a local CA (prints its file; needs trustme)",
+    )
     return parser
 
 
@@ -54,6 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 rate_limit=not args.no_rate_limit,
                 speed=args.speed,
                 sync_quirk=args.sync_quirk,
+                tls=args.tls,
             )
         )
     return 0

@@ -66,7 +66,7 @@ async def _apply_fault(request: web.Request, fault: Fault) -> web.StreamResponse
     core = request.app[CORE]
     core.store.stats.faults_injected += 1
     if fault.latency:
-        await asyncio.sleep(fault.latency)
+        await core.clock.sleep(fault.latency)
     if fault.reset:
         transport = request.transport
         if transport is not None:
@@ -151,6 +151,9 @@ async def stream_middleware(request: web.Request, handler: Handler) -> web.Strea
         resp = problem.response()
     except web.HTTPException as exc:
         resp = problem_response(exc.status, {"detail": exc.reason, "status": exc.status})
+    if not resp.prepared:  # errors too, so a page can read why its stream failed
+        for key, value in _CORS.items():
+            resp.headers.setdefault(key, value)
     core.store.requests.append(
         RequestRecord(
             "stream",
@@ -166,16 +169,42 @@ async def stream_middleware(request: web.Request, handler: Handler) -> web.Strea
     return resp
 
 
+# ``urls.stream`` is a capability URL: browsers open it with ``EventSource`` (no headers), the
+# official JavaScript client with nothing but ``Accept``. CORS lets any page read it.
+_CORS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Expose-Headers": "Content-Type, Cache-Control",
+}
+_PREFLIGHT_ALLOWED = "Accept, Authorization, Cache-Control, Last-Event-ID, Content-Type"
+
+
 async def stream_entry(request: web.Request) -> web.StreamResponse:
-    """Faults, then auth, then the SSE handler (``cut_after`` faults are applied by it)."""
+    """Faults, then the SSE handler (``cut_after`` faults are applied by it).
+
+    No token is needed (the unguessable path is the credential); one sent anyway is ignored.
+    """
     core = request.app[CORE]
     fault = core.faults.pick("stream", "stream", request.method, request.path)
     if fault is not None and fault.cut_after is None:
         faulted = await _apply_fault(request, fault)
         if faulted is not None:
             return faulted
-    authenticate(request, core)
     return await stream_handler(request, fault.cut_after if fault is not None else None)
+
+
+async def stream_preflight(request: web.Request) -> web.StreamResponse:
+    """CORS preflight of a stream URL (a browser ``fetch`` with custom headers sends one)."""
+    asked = request.headers.get("Access-Control-Request-Headers", "")
+    return web.Response(
+        status=204,
+        headers={
+            **_CORS,
+            "Access-Control-Allow-Methods": "GET, OPTIONS",
+            "Access-Control-Allow-Headers": asked.strip() or _PREFLIGHT_ALLOWED,
+            "Access-Control-Max-Age": "86400",
+            "Vary": "Access-Control-Request-Headers",
+        },
+    )
 
 
 async def delivery_handler(request: web.Request) -> web.StreamResponse:
@@ -214,7 +243,9 @@ def build_api_app(core: Core) -> web.Application:
 def build_stream_app(core: Core) -> web.Application:
     app = web.Application(middlewares=[stream_middleware])
     app[CORE] = core
-    app.router.add_get("/v1/streams/{prediction_id}", stream_entry)
+    for path in ("/v1/predictions/{stream_id}", "/v1/files/{stream_id}"):
+        app.router.add_get(path, stream_entry)
+        app.router.add_route("OPTIONS", path, stream_preflight)
     return app
 
 

@@ -49,6 +49,8 @@ class VersionSpec:
     kind: str
     validator: InputValidator = field(init=False, repr=False)
     training_validator: InputValidator | None = field(init=False, repr=False)
+    trained_schema: Json | None = field(default=None, repr=False)
+    """The ``openapi_schema`` of versions a training of this version creates (default: its own)."""
 
     def __post_init__(self) -> None:
         schemas = self.openapi_schema.get("components", {}).get("schemas", {})
@@ -90,6 +92,7 @@ class ModelSpec:
     hardware: str = "gpu-a40-large"
     tags: tuple[str, ...] = ()
     default_example: Json | None = None
+    weights_url: str | None = None
     examples: list[Json] = field(default_factory=list)
 
     @property
@@ -119,6 +122,7 @@ class ModelSpec:
             "run_count": self.run_count,
             "cover_image_url": self.cover_image_url,
             "default_example": self.default_example,
+            "weights_url": self.weights_url,
             "latest_version": latest.to_json() if latest else None,
             "is_official": self.is_official,
             "created_at": self.created_at,

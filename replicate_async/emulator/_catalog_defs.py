@@ -25,7 +25,13 @@ def _version(
         cog_version=cog,
         openapi_schema=copy.deepcopy(schema),
         kind=kind,
+        trained_schema=s.FLUX_LORA_SCHEMA if schema is s.TRAINER_SCHEMA else None,
     )
+
+
+# A model served under a real version id carries that version's real schema.
+_SDXL = s.SDXL_VERSION_JSON
+assert _SDXL["id"] == SDXL_VERSION
 
 
 _README = """# {ref}
@@ -143,7 +149,7 @@ def build_catalog() -> Catalog:
             created_at="2023-07-26T17:53:09.882651Z",
             tags=("image", "text-to-image", "diffusion"),
         ),
-        (SDXL_VERSION, "2023-11-08T22:18:18.47Z", "0.9.4", s.SDXL_SCHEMA),
+        (SDXL_VERSION, _SDXL["created_at"], _SDXL["cog_version"], _SDXL["openapi_schema"]),
     )
     add(
         ModelSpec(

@@ -13,6 +13,7 @@ from aiohttp import web
 
 from ._catalog import Catalog
 from ._catalog_defs import build_catalog
+from ._clock import Clock, RealClock
 from ._examples import attach_examples
 from ._faults import Faults
 from ._lifecycle import Engine
@@ -29,6 +30,7 @@ class Core:
 
     def __init__(self, options: Options) -> None:
         self.options = options
+        self.clock: Clock = options.clock if options.clock is not None else RealClock()
         self.rng = random.Random(options.seed)
         self.catalog: Catalog = build_catalog()
         self.store = Store(options.request_log_size)
@@ -36,7 +38,7 @@ class Core:
         self.stream_url = ""
         self.delivery_url = ""
         self.faults = Faults(options.seed)
-        self.limiter = RateLimiter(options)
+        self.limiter = RateLimiter(options, self.clock)
         self.engine = Engine(self)
         self.webhooks = WebhookSender(self)
         self.webhook_secret = options.webhook_secret or (

@@ -8,7 +8,8 @@ from ._catalog import ModelSpec, hex_id
 from ._guard import classify
 from ._png import render_png
 from ._state import DeliveryFile
-from ._textgen import generate_tokens
+from ._textgen import count_tokens, generate_tokens
+from ._util import delivery_token
 
 if TYPE_CHECKING:
     from ._core import Core
@@ -36,7 +37,7 @@ def _example(core: Core, model: ModelSpec, n: int, prompt: str) -> dict[str, Any
         output = generate_tokens(prompt, seed=n, max_tokens=64)
     elif model.kind == "image":
         inp = {"prompt": prompt, "width": 256, "height": 256}
-        path = f"/pbxt/{hex_id(eid)[:40]}/out-0.png"
+        path = f"/pbxt/{delivery_token(eid)}/out-0.png"
         core.store.delivery[path] = DeliveryFile(
             "image/png", render=lambda: render_png(256, 256, prompt)
         )
@@ -50,6 +51,22 @@ def _example(core: Core, model: ModelSpec, n: int, prompt: str) -> dict[str, Any
     else:
         return None
     get = f"{core.api_url}/predictions/{eid}"
+    urls = {"get": get, "cancel": get + "/cancel"}
+    metrics: dict[str, Any] = {"predict_time": 2.25, "total_time": 3.5}
+    if model.streams:
+        urls["stream"] = f"{core.stream_url}/v1/predictions/{eid}"
+    if model.kind == "llm":
+        # What real language-model predictions report (API-FACTS: metrics).
+        n = len(output)
+        metrics = {
+            "input_token_count": count_tokens(inp["prompt"]),
+            "output_token_count": n,
+            "predict_time": 2.25,
+            "time_to_first_token": 0.125,
+            "tokens_per_second": round(n / 2.25, 3),
+            "total_time": 3.5,
+        }
+    urls["web"] = f"https://replicate.com/p/{eid}"
     return {
         "id": eid,
         "model": model.ref,
@@ -63,12 +80,8 @@ def _example(core: Core, model: ModelSpec, n: int, prompt: str) -> dict[str, Any
         "created_at": "2024-05-01T12:00:00.000000Z",
         "started_at": "2024-05-01T12:00:01.250000Z",
         "completed_at": "2024-05-01T12:00:03.5Z",
-        "urls": {
-            "get": get,
-            "cancel": get + "/cancel",
-            "web": f"https://replicate.com/p/{eid}",
-        },
-        "metrics": {"predict_time": 2.25, "total_time": 3.5},
+        "urls": urls,
+        "metrics": metrics,
         "source": "web",
     }
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import Any
 
+from ._clock import Clock, RealClock, TimerHandle
 from ._util import Notifier, dumps
 
 __all__ = ["TERMINAL", "Job", "SseEvent"]
@@ -40,7 +40,9 @@ class Job:
         webhook: str | None = None,
         webhook_events_filter: tuple[str, ...] | None = None,
         created_at_ns: int | None = None,
+        clock: Clock | None = None,
     ) -> None:
+        self.clock: Clock = clock if clock is not None else RealClock()
         self.kind = kind
         self.id = id
         self.model = model
@@ -72,7 +74,7 @@ class Job:
         self.finished = Notifier()  # terminal, or output complete in sync-quirk mode
         self.quirk_snapshot: dict[str, Any] | None = None
         self.task: asyncio.Task[None] | None = None
-        self.timers: list[asyncio.TimerHandle] = []
+        self.timers: list[TimerHandle] = []
         self.file_paths: list[str] = []
         self.first_token_at: float | None = None
         self.extra: dict[str, Any] = {}
@@ -96,6 +98,7 @@ class Job:
         output = self.output
         if isinstance(output, list):
             output = list(output)
+        training = self.kind == "training"
         body: dict[str, Any] = {
             "id": self.id,
             "model": self.model,
@@ -108,11 +111,13 @@ class Job:
             "status": self.status,
             "created_at": self.created_at_str,
         }
-        if self.kind == "training" and output is None:
-            del body["output"]  # the spec types training output as an object
+        if training:
+            # Real trainings carry no data_removed (trainings-get/-cancel recordings) and
+            # send "output": null and "completed_at": null while those are unset.
+            del body["data_removed"]
         if self.started_at_str is not None:
             body["started_at"] = self.started_at_str
-        if self.completed_at_str is not None:
+        if self.completed_at_str is not None or training:
             body["completed_at"] = self.completed_at_str
         body["urls"] = dict(self.urls)
         body["metrics"] = dict(self.metrics)
@@ -146,7 +151,7 @@ class Job:
         self._logs_text = ""
 
     def add_event(self, event: str, data: str) -> None:
-        self.events.append((len(self.events), int(time.time()), event, data))
+        self.events.append((len(self.events), int(self.clock.time()), event, data))
 
     def add_json_event(self, event: str, data: dict[str, Any]) -> None:
         self.add_event(event, dumps(data))

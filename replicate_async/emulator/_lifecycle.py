@@ -11,25 +11,25 @@ import asyncio
 import base64
 import copy
 import hashlib
-import time
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_to_bytes
 
 import aiohttp
 
-from . import _schemas
 from ._catalog import ModelSpec, VersionSpec, hex_id
 from ._jobs import Job
 from ._png import render_png
 from ._runners import RUNNERS, ModelError, RunnerGen
 from ._state import DeliveryFile
-from ._util import dumps, format_ts, format_ts_ns, new_id
+from ._util import delivery_token, dumps, format_ts, format_ts_ns, new_id, stream_token
 
 if TYPE_CHECKING:
     from ._core import Core
 
 __all__ = ["Engine"]
+
+_FILE_OUTPUT_KINDS = frozenset({"image"})
 
 
 class Engine:
@@ -58,16 +58,24 @@ class Engine:
         destination: ModelSpec | None = None,
     ) -> Job:
         core = self.core
-        now_ns = time.time_ns()
+        clock = core.clock
+        now_ns = clock.time_ns()
         now = now_ns / 1e9
         jid = new_id(self.rng)
         collection = "trainings" if kind == "training" else "predictions"
         get_url = f"{core.api_url}/{collection}/{jid}"
         urls = {"get": get_url, "cancel": get_url + "/cancel"}
-        if self.options.web_urls:
+        if self.options.web_urls and kind == "prediction":  # trainings have no web URL
             urls["web"] = f"https://replicate.com/p/{jid}"
+        stream_path = None
         if kind == "prediction" and model.streams:
-            urls["stream"] = f"{core.stream_url}/v1/streams/{jid}"
+            # Recorded shapes: text streams at /v1/predictions/{id}, file-output streams at
+            # /v1/files/{token}. Both are capability URLs (no token needed to read them).
+            if version.kind in _FILE_OUTPUT_KINDS:
+                stream_path = f"/v1/files/{stream_token(self.rng)}"
+            else:
+                stream_path = f"/v1/predictions/{jid}"
+            urls["stream"] = core.stream_url + stream_path
         job = Job(
             kind=kind,
             id=jid,
@@ -83,7 +91,10 @@ class Engine:
             deployment=deployment,
             webhook=webhook,
             webhook_events_filter=webhook_events_filter,
+            clock=clock,
         )
+        if stream_path is not None:
+            self.store.streams[stream_path] = job
         if kind == "training":
             self.store.trainings[jid] = job
             job.extra["destination"] = destination
@@ -97,7 +108,7 @@ class Engine:
         if cancel_after is not None:
             job.deadline_str = format_ts(now + cancel_after, self.rng)
             delay = cancel_after * self.options.time_scale
-            job.timers.append(loop.call_later(delay, self._deadline, job))
+            job.timers.append(clock.call_later(delay, self._deadline, job))
         self.core.webhooks.notify(job, "start")
 
         override = self.options.model_timings.get(model.ref)
@@ -149,18 +160,18 @@ class Engine:
     ) -> None:
         try:
             if pending is None:
-                await asyncio.sleep(queue_delay)
+                await self.core.clock.sleep(queue_delay)
                 if job.terminal:
                     return
                 self._start(job)
                 pending = self._advance(job, gen, None)
             if pending is not None and self.options.max_run_time:
                 limit = self.options.max_run_time * self.options.time_scale
-                job.timers.append(asyncio.get_running_loop().call_later(limit, self._timeout, job))
+                job.timers.append(self.core.clock.call_later(limit, self._timeout, job))
             while pending is not None:
                 send: Any = None
                 if isinstance(pending, float):
-                    await asyncio.sleep(pending)
+                    await self.core.clock.sleep(pending)
                 else:
                     try:
                         send = await pending
@@ -174,7 +185,7 @@ class Engine:
             gen.close()
 
     def _start(self, job: Job) -> None:
-        now = time.time()
+        now = self.core.clock.time()
         job.status = "processing"
         job.started_at = now
         job.started_at_str = format_ts(now, self.rng)
@@ -191,7 +202,7 @@ class Engine:
         if job.terminal:
             return
         if job.first_token_at is None:
-            job.first_token_at = time.time()
+            job.first_token_at = self.core.clock.time()
         job.output.append(item)
         self._publish(job, "output", item)
 
@@ -208,7 +219,7 @@ class Engine:
         self.core.webhooks.notify(job, event)
 
     def add_png(self, job: Job, name: str, width: int, height: int, key: str) -> str:
-        path = f"/pbxt/{hex_id(job.id + name)[:40]}/{name}"
+        path = f"/pbxt/{delivery_token(job.id + name)}/{name}"
         self.store.delivery[path] = DeliveryFile(
             "image/png", render=lambda: render_png(width, height, key)
         )
@@ -250,11 +261,9 @@ class Engine:
     def finish_training(self, job: Job) -> None:
         dest: ModelSpec = job.extra["destination"]
         source: VersionSpec = job.extra["source_version"]
-        schema = source.openapi_schema
+        schema = source.trained_schema or source.openapi_schema
         kind = source.kind
-        if source.training_validator is not None:
-            schema, kind = _schemas.FLUX_LORA_SCHEMA, "image"
-        now = time.time()
+        now = self.core.clock.time()
         version = VersionSpec(
             id=hex_id("trained:" + job.id),
             created_at=format_ts(now, self.rng),
@@ -263,7 +272,7 @@ class Engine:
             kind=kind,
         )
         self.core.catalog.add_version(dest, version)
-        path = f"/{hex_id(job.id)[:40]}/trained_model.tar"
+        path = f"/pbxt/{delivery_token(job.id)}/trained_model.tar"
         self.store.delivery[path] = DeliveryFile(
             "application/x-tar", data=hashlib.sha256(job.id.encode()).digest() * 64
         )
@@ -310,7 +319,7 @@ class Engine:
                 job.task.cancel()
 
     def _finish(self, job: Job, status: str) -> None:
-        now = time.time()
+        now = self.core.clock.time()
         job.status = status
         job.completed_at = now
         job.completed_at_str = format_ts(now, self.rng)
@@ -337,8 +346,8 @@ class Engine:
         job.finished.notify()
         self.core.webhooks.notify(job, "completed")
         if job.kind == "prediction":
-            loop = asyncio.get_running_loop()
-            job.timers.append(loop.call_later(self.options.retention, self.remove_data, job))
+            clock = self.core.clock
+            job.timers.append(clock.call_later(self.options.retention, self.remove_data, job))
 
     def remove_data(self, job: Job) -> None:
         """What happens an hour after completion: inputs, outputs, logs and files go."""
@@ -357,14 +366,14 @@ class Engine:
     async def wait(self, job: Job, timeout: float) -> dict[str, Any]:
         """Hold a ``Prefer: wait`` request until the job ends (or, in quirk mode, until its
         output is complete) or ``timeout`` seconds pass; return the body to send."""
-        loop = asyncio.get_running_loop()
-        end = loop.time() + timeout
+        clock = self.core.clock
+        end = clock.monotonic() + timeout
         quirk = self.options.sync_quirk
         while not job.terminal and not (quirk and job.quirk_snapshot is not None):
-            remaining = end - loop.time()
+            remaining = end - clock.monotonic()
             if remaining <= 0:
                 break
-            await job.finished.wait(remaining)
+            await job.finished.wait(remaining, clock)
         body = (job.quirk_snapshot if quirk else None) or job.to_json()
         if quirk:
             body = dict(body)

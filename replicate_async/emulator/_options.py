@@ -7,6 +7,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._clock import Clock
+
 __all__ = ["DEFAULT_ACCOUNT", "Options"]
 
 DEFAULT_ACCOUNT: dict[str, Any] = {
@@ -62,6 +64,11 @@ class Options:
     file_signing_secret: str | None = None
     # bookkeeping
     request_log_size: int = 10_000
+    # HTTPS (needs trustme: pip install 'replicate_async[emulator]')
+    tls: bool = False
+    tls_dir: str | None = None
+    # time: None = real time; a VirtualClock lets a test move time itself
+    clock: Clock | None = None
 
     def __post_init__(self) -> None:
         if self.speed <= 0:

@@ -7,8 +7,8 @@ everything else from the general one (3000/min). Bucket capacity sets the allowe
 from __future__ import annotations
 
 import math
-import time
 
+from ._clock import Clock, RealClock
 from ._options import Options
 from ._problems import Problem
 
@@ -16,16 +16,17 @@ __all__ = ["Bucket", "RateLimiter"]
 
 
 class Bucket:
-    __slots__ = ("capacity", "rate", "tokens", "updated")
+    __slots__ = ("capacity", "clock", "rate", "tokens", "updated")
 
-    def __init__(self, per_minute: float, capacity: float) -> None:
+    def __init__(self, per_minute: float, capacity: float, clock: Clock | None = None) -> None:
+        self.clock: Clock = clock if clock is not None else RealClock()
         self.rate = per_minute / 60.0
         self.capacity = max(1.0, capacity)
         self.tokens = self.capacity
-        self.updated = time.monotonic()
+        self.updated = self.clock.monotonic()
 
     def take(self) -> bool:
-        now = time.monotonic()
+        now = self.clock.monotonic()
         tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
         self.updated = now
         if tokens >= 1.0:
@@ -47,7 +48,8 @@ class Bucket:
 class RateLimiter:
     """Decides whether a request may proceed and which headers describe the bucket."""
 
-    def __init__(self, options: Options) -> None:
+    def __init__(self, options: Options, clock: Clock | None = None) -> None:
+        self.clock: Clock = clock if clock is not None else RealClock()
         self.enabled = options.rate_limit
         self.create_rate = options.create_rate_per_minute
         self.rate = options.rate_per_minute
@@ -75,9 +77,9 @@ class RateLimiter:
         bucket = self._buckets.get(key)
         if bucket is None:
             bucket = (
-                Bucket(self.create_rate, self.create_burst)
+                Bucket(self.create_rate, self.create_burst, self.clock)
                 if create
-                else Bucket(self.rate, self.burst)
+                else Bucket(self.rate, self.burst, self.clock)
             )
             self._buckets[key] = bucket
         if bucket.take():

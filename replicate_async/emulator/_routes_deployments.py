@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from typing import Any
 
 from aiohttp import web
@@ -133,7 +132,7 @@ async def deployments_create(request: web.Request) -> web.StreamResponse:
         min_instances=body["min_instances"],
         max_instances=body["max_instances"],
         number=1,
-        release_created_at=format_ts(time.time(), core.rng),
+        release_created_at=format_ts(core.clock.time(), core.rng),
         created_by=_creator(core),
         seq=core.store.next_seq(),
     )
@@ -173,7 +172,7 @@ async def deployments_update(request: web.Request) -> web.StreamResponse:
     for key, value in body.items():
         setattr(deployment, key, value)
     deployment.number += 1
-    deployment.release_created_at = format_ts(time.time(), core.rng)
+    deployment.release_created_at = format_ts(core.clock.time(), core.rng)
     deployment.created_by = _creator(core)
     return json_response(deployment.to_json())
 

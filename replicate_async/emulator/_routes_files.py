@@ -6,7 +6,6 @@ import base64
 import hashlib
 import hmac
 import json
-import time
 from typing import Any
 
 from aiohttp import BodyPartReader, web
@@ -15,7 +14,8 @@ from ._core import CORE, Core
 from ._http import json_response, operation, page_of
 from ._problems import Problem, not_found
 from ._state import UploadedFile
-from ._util import format_ts, new_id
+from ._util import file_id as new_file_id
+from ._util import format_ts
 
 __all__ = ["download_signature"]
 
@@ -86,8 +86,8 @@ async def files_create(request: web.Request) -> web.StreamResponse:
         raise Problem(400, "The content part is required")
     if filename is not None and len(filename.encode()) > 255:
         raise Problem(400, "filename must be at most 255 bytes")
-    now = time.time()
-    fid = new_id(core.rng)
+    now = core.clock.time()
+    fid = new_file_id(core.rng)
     upload = UploadedFile(
         id=fid,
         name=filename or "file",
@@ -146,7 +146,7 @@ async def files_download(request: web.Request) -> web.StreamResponse:
     expected = download_signature(core, owner, upload.id, expiry)
     if not hmac.compare_digest(signature.rstrip("="), expected.rstrip("=")):
         raise not_found()
-    if expiry < time.time():
+    if expiry < core.clock.time():
         raise not_found()
     return web.Response(
         body=upload.data,

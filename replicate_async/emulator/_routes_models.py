@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from typing import Any
 
 from aiohttp import web
@@ -161,7 +160,7 @@ async def models_create(request: web.Request) -> web.StreamResponse:
         paper_url=body.get("paper_url"),
         license_url=body.get("license_url"),
         cover_image_url=body.get("cover_image_url"),
-        created_at=format_ts(time.time(), core.rng),
+        created_at=format_ts(core.clock.time(), core.rng),
         hardware=body["hardware"],
     )
     core.catalog.models[ref] = model

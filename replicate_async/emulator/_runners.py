@@ -36,13 +36,39 @@ def _seed(engine: Engine, job: Job, value: Any) -> int:
     return seed
 
 
+# Length parameters by precedence: the current name, then its legacy names.
+_MAX_NAMES = ("max_tokens", "max_new_tokens", "max_length")
+_MIN_NAMES = ("min_tokens", "min_new_tokens")
+
+
+def _length(given: dict[str, Any], run: dict[str, Any], names: tuple[str, ...]) -> Any:
+    """The value the caller asked for under any of ``names``, else the schema's default.
+
+    Defaults are filled in before the model reads its input, so a legacy name given alone
+    (``max_new_tokens=3`` on Llama 3, ``max_length`` on Llama 2) must win over the default
+    of the current name, as the real models honour it.
+    """
+    for name in names:
+        if given.get(name) is not None:
+            return given[name]
+    for name in names:
+        if run.get(name) is not None:
+            return run[name]
+    return None
+
+
 def run_llm(engine: Engine, job: Job, inp: dict[str, Any], run_s: float | None) -> RunnerGen:
     prompt = str(inp.get("prompt", ""))
     system = str(inp.get("system_prompt", ""))
-    formatted = render_prompt(inp.get("prompt_template"), prompt, system)
+    template = inp.get("prompt_template")
+    if template is not None and "{prompt}" not in str(template):
+        # The documented contract of prompt_template ("must contain the substring
+        # `{prompt}`"): the model refuses it, and the prediction fails.
+        raise ModelError("prompt_template must contain the substring '{prompt}'")
+    formatted = render_prompt(template, prompt, system)
     seed = _seed(engine, job, inp.get("seed"))
-    max_tokens = inp.get("max_tokens") or inp.get("max_new_tokens") or inp.get("max_length")
-    min_tokens = inp.get("min_tokens", inp.get("min_new_tokens"))
+    max_tokens = _length(job.input, inp, _MAX_NAMES)
+    min_tokens = _length(job.input, inp, _MIN_NAMES)
     tokens = generate_tokens(
         formatted,
         seed=seed,

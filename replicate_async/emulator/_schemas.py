@@ -3,6 +3,10 @@ live in ``_schemas_llm`` and are re-exported here)."""
 
 from __future__ import annotations
 
+import json
+from importlib import resources
+from typing import Any
+
 from ._cog import URI_LIST, cog_document, enum_field
 from ._schemas_llm import GEMMA_SCHEMA, LLAMA2_SCHEMA, LLAMA3_SCHEMA
 
@@ -17,69 +21,22 @@ __all__ = [
     "LLAMA2_SCHEMA",
     "LLAMA3_SCHEMA",
     "SDXL_SCHEMA",
+    "SDXL_VERSION_JSON",
     "TRAINER_SCHEMA",
 ]
 
-SDXL_SCHEMA = cog_document(
-    {
-        "prompt": {
-            "type": "string",
-            "description": "Input prompt",
-            "default": "An astronaut riding a rainbow unicorn",
-        },
-        "negative_prompt": {
-            "type": "string",
-            "description": "Input Negative Prompt",
-            "default": "",
-        },
-        "image": {
-            "type": "string",
-            "format": "uri",
-            "description": "Input image for img2img or inpaint mode",
-        },
-        "width": {"type": "integer", "description": "Width of output image", "default": 1024},
-        "height": {"type": "integer", "description": "Height of output image", "default": 1024},
-        "num_outputs": {
-            "type": "integer",
-            "description": "Number of images to output.",
-            "default": 1,
-            "minimum": 1,
-            "maximum": 4,
-        },
-        "scheduler": enum_field("scheduler", "K_EULER", "scheduler"),
-        "num_inference_steps": {
-            "type": "integer",
-            "description": "Number of denoising steps",
-            "default": 50,
-            "minimum": 1,
-            "maximum": 500,
-        },
-        "guidance_scale": {
-            "type": "number",
-            "description": "Scale for classifier-free guidance",
-            "default": 7.5,
-            "minimum": 1,
-            "maximum": 50,
-        },
-        "seed": {
-            "type": "integer",
-            "description": "Random seed. Leave blank to randomize the seed",
-        },
-        "refine": enum_field("refine", "no_refiner", "Which refine style to use"),
-        "apply_watermark": {
-            "type": "boolean",
-            "description": "Applies a watermark to enable determining if an image is generated "
-            "in downstream applications. If you have other provisions for generating or "
-            "deploying images safely, you can use this to disable watermarking.",
-            "default": True,
-        },
-    },
-    URI_LIST,
-    enums={
-        "refine": ["no_refiner", "expert_ensemble_refiner", "base_image_refiner"],
-        "scheduler": ["DDIM", "DPMSolverMultistep", "HeunDiscrete", "KarrasDPM", "K_EULER"],
-    },
-)
+
+def recorded_version(filename: str) -> dict[str, Any]:
+    """A real version object (``id``, ``created_at``, ``cog_version``, ``openapi_schema``)
+    exactly as the real API served it; the file names its recording."""
+    text = resources.files(__package__).joinpath(filename).read_text(encoding="utf-8")
+    version: dict[str, Any] = json.loads(text)["version"]
+    return version
+
+
+# stability-ai/sdxl:7762fd07…, verbatim (inputs, training inputs, outputs).
+SDXL_VERSION_JSON = recorded_version("version_sdxl_7762fd07.json")
+SDXL_SCHEMA: dict[str, Any] = SDXL_VERSION_JSON["openapi_schema"]
 
 # What a fine-tune produced by the trainer runs: prompt in, images out.
 FLUX_LORA_SCHEMA = cog_document(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ssl
 import threading
-import time
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +19,7 @@ from ._jobs import Job
 from ._options import Options
 from ._routes_files import download_signature
 from ._state import DeliveryRecord, RequestRecord, Stats, UploadedFile
+from ._tls import TlsMaterial
 from ._webhooks import WebhookDelivery
 
 if TYPE_CHECKING:
@@ -42,6 +43,8 @@ class Emulator:
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._started = False
+        self._tls: TlsMaterial | None = None
+        self._stopped = False
 
     # -- addresses ------------------------------------------------------------------------
     @property
@@ -62,6 +65,40 @@ class Emulator:
     @property
     def token(self) -> str | None:
         return self.options.token
+
+    # -- HTTPS ---------------------------------------------------------------------------
+    @property
+    def tls(self) -> bool:
+        """Whether the three origins serve HTTPS (``Emulator(tls=True)``)."""
+        return self.options.tls
+
+    def _material(self) -> TlsMaterial:
+        if self._tls is None:
+            if not self.options.tls:
+                raise RuntimeError("this emulator serves plain HTTP; start it with tls=True")
+            if self._stopped:
+                raise RuntimeError("this emulator has stopped; its CA file is gone")
+            self._tls = TlsMaterial([self.options.host], self.options.tls_dir)
+        return self._tls
+
+    @property
+    def ca_file(self) -> str | None:
+        """Path of the PEM file of the emulator's local CA (``None`` without ``tls=True``).
+
+        Made when the emulator starts (or on first use) and removed when it stops.
+        """
+        return self._material().ca_file if self.options.tls else None
+
+    def trust_env(self) -> dict[str, str]:
+        """Environment variables that make common clients trust the emulator's CA:
+        ``SSL_CERT_FILE`` (OpenSSL-based clients: Python, curl, httpx, aiohttp),
+        ``REQUESTS_CA_BUNDLE`` (requests) and ``NODE_EXTRA_CA_CERTS`` (Node.js), each set to
+        :attr:`ca_file`. Empty without ``tls=True``."""
+        return self._material().trust_env() if self.options.tls else {}
+
+    def ssl_context(self) -> ssl.SSLContext:
+        """A client ``SSLContext`` that trusts the emulator's CA (``tls=True`` only)."""
+        return self._material().client_context()
 
     # -- introspection --------------------------------------------------------------------
     @property
@@ -114,7 +151,7 @@ class Emulator:
         from urllib.parse import urlencode
 
         owner = self.options.username
-        expiry = int(time.time() + expires_in)
+        expiry = int(self._core.clock.time() + expires_in)
         signature = download_signature(self._core, owner, file_id, expiry)
         query = urlencode({"owner": owner, "expiry": expiry, "signature": signature})
         return f"{self.url}/files/{file_id}/download?{query}"
@@ -123,6 +160,8 @@ class Emulator:
         """A ``replicate_async.Client`` pointed at this emulator."""
         import replicate_async
 
+        if self.options.tls:
+            kwargs.setdefault("ssl", self.ssl_context())
         return replicate_async.Client(
             api_token=self.options.token or "r8_emulator", base_url=self.url, **kwargs
         )
@@ -170,19 +209,24 @@ class Emulator:
             else (opts.port + 2 if opts.port else 0),
         ]
         apps = (build_api_app(core), build_stream_app(core), build_delivery_app(core))
+        server_ssl = self._material().server_context if opts.tls else None
+        scheme = "https" if server_ssl is not None else "http"
         bound: list[str] = []
         try:
             for app, port in zip(apps, ports, strict=True):
                 runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
                 await runner.setup()
                 self._runners.append(runner)
-                site = web.TCPSite(runner, opts.host, port, backlog=1024)
+                site = web.TCPSite(runner, opts.host, port, backlog=1024, ssl_context=server_ssl)
                 await site.start()
                 host, real_port = runner.addresses[0][:2]
                 shown = f"[{host}]" if ":" in str(host) else host
-                bound.append(f"http://{shown}:{real_port}")
+                bound.append(f"{scheme}://{shown}:{real_port}")
         except BaseException:
             await self._cleanup()
+            if self._tls is not None:
+                self._tls.close()
+                self._tls = None
             raise
         core.bind(bound[0] + "/v1", bound[1], bound[2])
         core.closing = False
@@ -198,6 +242,10 @@ class Emulator:
             forget_origin(origin)
         await self._core.close()
         await self._cleanup()
+        if self._tls is not None:
+            self._tls.close()
+            self._tls = None
+        self._stopped = True
 
     async def _cleanup(self) -> None:
         runners, self._runners = self._runners, []
@@ -298,4 +346,9 @@ async def serve_forever(
             print(f"             delivery origin:{emulator.delivery_url}", flush=True)
             token = emulator.token or "any non-empty token"
             print(f"             token:          {token}", flush=True)
+            if emulator.tls:
+                print(f"             CA certificate: {emulator.ca_file}", flush=True)
+                print("  Trust it with:", flush=True)
+                for name, value in emulator.trust_env().items():
+                    print(f"    export {name}={value}", flush=True)
         await asyncio.Event().wait()

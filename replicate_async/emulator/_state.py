@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 from collections import Counter, deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -102,6 +103,11 @@ class UploadedFile:
     expires_at_str: str
     seq: int
     get_url: str
+    md5: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.md5:
+            self.md5 = hashlib.md5(self.data, usedforsecurity=False).hexdigest()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -109,8 +115,9 @@ class UploadedFile:
             "name": self.name,
             "content_type": self.content_type,
             "size": len(self.data),
-            "etag": f'"{self.sha256[:32]}"',
-            "checksums": {"sha256": self.sha256},
+            # As recorded (file-operations.yaml): the etag is the unquoted MD5.
+            "etag": self.md5,
+            "checksums": {"sha256": self.sha256, "md5": self.md5},
             "metadata": self.metadata,
             "created_at": self.created_at_str,
             "expires_at": self.expires_at_str,
@@ -160,6 +167,7 @@ class Store:
         self.files: dict[str, UploadedFile] = {}
         self.deployments: dict[str, Deployment] = {}
         self.delivery: dict[str, DeliveryFile] = {}
+        self.streams: dict[str, Job] = {}  # stream-origin path -> job (capability URLs)
         self.requests: deque[RequestRecord] = deque(maxlen=request_log_size)
         self.delivery_requests: list[DeliveryRecord] = []
         self.stats = Stats()

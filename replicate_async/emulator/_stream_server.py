@@ -36,8 +36,8 @@ def _last_seq(value: str | None) -> int:
 
 async def stream_handler(request: web.Request, cut_after: int | None = None) -> web.StreamResponse:
     core = request.app[CORE]
-    job = core.store.predictions.get(request.match_info["prediction_id"])
-    if job is None or "stream" not in job.urls:
+    job = core.store.streams.get(request.path)
+    if job is None:
         raise not_found()
     resp = web.StreamResponse(
         headers={
@@ -46,6 +46,7 @@ async def stream_handler(request: web.Request, cut_after: int | None = None) -> 
             "Connection": "keep-alive",
             "X-Accel-Buffering": "no",
             "Access-Control-Allow-Origin": "*",  # browsers read urls.stream with EventSource
+            "Access-Control-Expose-Headers": "Content-Type, Cache-Control",
         }
     )
     await resp.prepare(request)
@@ -86,7 +87,7 @@ async def _send_events(
             continue
         if core.closing or job.terminal:  # nothing more will ever come
             break
-        if not await job.changed.wait(idle):
+        if not await job.changed.wait(idle, core.clock):
             await resp.write(b":408: 408 Request Timeout\n\n")
             break
     await resp.write_eof()

@@ -7,16 +7,22 @@ import functools
 import json
 import random
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._clock import Clock
 
 __all__ = [
     "Notifier",
+    "delivery_token",
     "dumps",
+    "file_id",
     "format_ts",
     "format_ts_ns",
     "new_id",
     "parse_ts",
     "parse_ts_ns",
+    "stream_token",
 ]
 
 _B32 = "abcdefghijklmnopqrstuvwxyz234567"
@@ -36,6 +42,44 @@ def new_id(rng: random.Random) -> str:
     """A prediction/training/file id: 26 lowercase base32 characters."""
     n = rng.getrandbits(130)
     return "".join([_B32[(n >> shift) & 31] for shift in range(0, 130, 5)])
+
+
+_B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+def stream_token(rng: random.Random) -> str:
+    """The last segment of a file-output stream URL: ``bcwr-`` + 52 base32 characters
+    (real ``urls.stream`` values look like ``/v1/files/bcwr-3okdfv3o…u24a``)."""
+    prefix = "".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(4))
+    n = rng.getrandbits(260)
+    return prefix + "-" + "".join([_B32[(n >> shift) & 31] for shift in range(0, 260, 5)])
+
+
+def delivery_token(text: str) -> str:
+    """A stable 48-character alphanumeric path segment, like real delivery URLs
+    (``https://replicate.delivery/pbxt/YXbcLudo…caXbE/out-0.png``)."""
+    import hashlib
+
+    n = int.from_bytes(hashlib.sha256(text.encode()).digest(), "big")
+    chars = []
+    for _ in range(43):
+        n, r = divmod(n, 62)
+        chars.append(_B62[r])
+    n = int.from_bytes(hashlib.sha256(b"more:" + text.encode()).digest(), "big")
+    for _ in range(5):
+        n, r = divmod(n, 62)
+        chars.append(_B62[r])
+    return "".join(chars)
+
+
+def file_id(rng: random.Random) -> str:
+    """An uploaded file's id: base64 of a UUID string, as the real API issues them
+    (``NGZiNmY2YzQtMThhZi00ZjcyLWFhZjktODg4NTY0NWNlMDEy``)."""
+    import base64
+    import uuid
+
+    text = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+    return base64.b64encode(text.encode()).decode()
 
 
 @functools.lru_cache(maxsize=64)
@@ -127,9 +171,11 @@ class Notifier:
             if not fut.done():
                 fut.set_result(None)
 
-    async def wait(self, timeout: float | None) -> bool:
-        """Wait for the next change; False on timeout."""
+    async def wait(self, timeout: float | None, clock: Clock | None = None) -> bool:
+        """Wait for the next change; False on timeout (counted on ``clock``, default real)."""
         fut = self.future()
+        if clock is not None:
+            return await clock.wait(fut, timeout)
         if timeout is not None and timeout <= 0:
             return fut.done()
         done, _ = await asyncio.wait((fut,), timeout=timeout)

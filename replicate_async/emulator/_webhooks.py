@@ -25,12 +25,12 @@ import hashlib
 import hmac
 import math
 import random
-import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
+from ._clock import TimerHandle
 from ._util import dumps
 
 if TYPE_CHECKING:
@@ -55,7 +55,7 @@ def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
 class WebhookDelivery:
     """One HTTP attempt (``status`` None when the connection failed).
 
-    ``sent_at`` is on the event loop's clock (``time.monotonic()``): for a first attempt the
+    ``sent_at`` is on the emulator's clock (``clock.monotonic()``): for a first attempt the
     moment the emulator decided to send it (for ``output``/``logs``, when the throttle let it
     through, so consecutive ones are at least ``webhook_throttle`` apart exactly); for a
     retry, a repeat or a late (``stale``) delivery, the moment it was posted.
@@ -102,7 +102,7 @@ class _JobHooks:
 
     def __init__(self) -> None:
         self.last: float | None = None  # when the throttle last let a delivery through
-        self.handle: asyncio.TimerHandle | None = None
+        self.handle: TimerHandle | None = None
         self.snapshot: dict[str, Any] | None = None
         self.deferred: list[_Post] = []
         self.tail: asyncio.Task[None] | None = None
@@ -138,36 +138,36 @@ class WebhookSender:
         hooks = self._jobs.get(job.id)
         if hooks is None:
             hooks = self._jobs[job.id] = _JobHooks()
-        loop = asyncio.get_running_loop()
+        clock = self.core.clock
         if event == "completed":
             if hooks.handle is not None:
                 hooks.handle.cancel()
             del self._jobs[job.id]
-            post = self._post_for(job, event, loop.time()) if event in wanted else None
+            post = self._post_for(job, event, clock.monotonic()) if event in wanted else None
             if post is not None or hooks.tail is not None or hooks.deferred:
                 self._chain(job.webhook, hooks, post, retry=True, final=True)
             return
         if event not in wanted:
             return
         if event == "start":
-            self._decide(job, event, hooks, loop.time())
+            self._decide(job, event, hooks, clock.monotonic())
             return
         if hooks.handle is not None:
             return  # a trailing delivery is already scheduled and will carry this change
-        now = loop.time()
+        now = clock.monotonic()
         due = now if hooks.last is None else _due(hooks.last, self.options.webhook_throttle)
         if now >= due:
             hooks.last = now
             self._decide(job, event, hooks, now)
         else:
-            hooks.handle = loop.call_later(due - now, self._flush, job, event, hooks, due)
+            hooks.handle = clock.call_later(due - now, self._flush, job, event, hooks, due)
 
     def _flush(self, job: Job, event: str, hooks: _JobHooks, due: float) -> None:
         hooks.handle = None
         if job.terminal:
             return
         # A timer may fire up to the clock's resolution early: the decision time is ``due``.
-        at = max(asyncio.get_running_loop().time(), due)
+        at = max(self.core.clock.monotonic(), due)
         hooks.last = at
         self._decide(job, event, hooks, at)
 
@@ -186,7 +186,8 @@ class WebhookSender:
 
     def _post_for(self, job: Job, event: str, at: float) -> _Post:
         body = job.to_json()
-        return _Post(event, self._msg_id(), body, dumps(body).encode(), int(time.time()), at)
+        now = int(self.core.clock.time())
+        return _Post(event, self._msg_id(), body, dumps(body).encode(), now, at)
 
     def _msg_id(self) -> str:
         self._counter += 1
@@ -258,9 +259,9 @@ class WebhookSender:
         delays = [0.0, *self.options.webhook_retry_delays] if retry else [0.0]
         for attempt, delay in enumerate(delays):
             if delay:
-                await asyncio.sleep(delay)
+                await self.core.clock.sleep(delay)
             first = attempt == 0
-            ts = post.timestamp if first else int(time.time())
+            ts = post.timestamp if first else int(self.core.clock.time())
             ok = await self._post(url, post, attempt, ts, post.decided_at if first else None)
             if self.options.webhook_duplicate:
                 repeat = dataclasses.replace(post, duplicate=True, timestamp=ts)
@@ -278,9 +279,9 @@ class WebhookSender:
         self, url: str, post: _Post, attempt: int, ts: int | None, sent_at: float | None
     ) -> bool:
         if ts is None:
-            ts = int(time.time())
+            ts = int(self.core.clock.time())
         if sent_at is None:
-            sent_at = asyncio.get_running_loop().time()
+            sent_at = self.core.clock.monotonic()
         headers = {
             "Content-Type": "application/json",
             "User-Agent": "Replicate-Webhooks/1.0 (emulator)",

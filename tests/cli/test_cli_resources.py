@@ -176,7 +176,9 @@ def test_deployment_out_of_range_is_a_config_error(cli: CliInvoker) -> None:
     assert "max_instances" in result.stderr
 
 
-def test_files_crud(cli: CliInvoker, tmp_path: Path, emu: Emulator) -> None:
+def test_files_crud(
+    cli: CliInvoker, tmp_path: Path, emu: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
     source = tmp_path / "data.json"
     source.write_text('{"a": 1}')
     created = cli.json("files", "create", str(source), "--metadata", '{"owner": "me"}')
@@ -184,6 +186,7 @@ def test_files_crud(cli: CliInvoker, tmp_path: Path, emu: Emulator) -> None:
     assert created["metadata"] == {"owner": "me"}
     assert cli.json("files", "get", created["id"])["id"] == created["id"]
     assert [f["id"] for f in cli.json("files", "list")] == [created["id"]]
+    monkeypatch.setenv("COLUMNS", "200")  # real file ids are 48 characters wide
     assert "data.json" in cli("files", "list").stdout
     assert cli("files", "delete", created["id"], "--yes").exit_code == 0
     assert emu.files == {} or created["id"] not in emu.files

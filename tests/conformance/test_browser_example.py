@@ -26,11 +26,6 @@ if str(ROOT) not in sys.path:
 
 from examples.browser_stream.app import MODEL, serve
 
-STREAM_WITHOUT_TOKEN = pytest.mark.xfail(
-    strict=True,
-    reason="emulator defect 1: stream URLs need a token (they are capability URLs, served "
-    "without one, with CORS)",
-)
 TIMEOUT = aiohttp.ClientTimeout(total=30)
 
 
@@ -108,7 +103,6 @@ def check_tokens(emu: Emulator, prediction_id: str, events: list[tuple[str, str]
     )
 
 
-@STREAM_WITHOUT_TOKEN
 async def test_page_streams_tokens_without_a_token(replicate_emulator: Emulator) -> None:
     emu = replicate_emulator
     async with emu.client() as client, serve(client) as page_url:
@@ -185,7 +179,6 @@ async def test_one_command_serves_the_page_and_stops_cleanly(stop: signal.Signal
         assert created["urls"]["stream"].startswith("http://127.0.0.1:")
 
 
-@STREAM_WITHOUT_TOKEN
 async def test_one_command_runs_the_example_on_the_emulator() -> None:
     """``python -m examples.browser_stream --local`` prints the URL; the page works."""
     async with running_example(signal.SIGINT) as url:

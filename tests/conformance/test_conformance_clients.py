@@ -31,14 +31,6 @@ from conformance_support import (
 SLOW_HELLO = {"model_timings": {"replicate/hello-world": (3000.0, 6000.0)}}
 
 
-def defect(n: int, what: str) -> Any:
-    """A scenario that fails only because of a known emulator defect (being fixed)."""
-    return pytest.mark.xfail(strict=True, reason=f"emulator defect {n}: {what}")
-
-
-TLS = defect(2, "no HTTPS mode (Emulator(tls=True), emu.ca_file)")
-
-
 @dataclass
 class Case:
     """A scenario, marks for running it, and marks for validating what it saw."""
@@ -56,10 +48,10 @@ def case(
 
 CASES = [
     case("v1", "run_text"),
-    case("v1", "run_image", TLS, spec_marks=(TLS,), tls=True),
+    case("v1", "run_image", tls=True),
     case("v1", "stream"),
     case("v1", "predictions", **SLOW_HELLO),
-    case("v1", "file_outputs", TLS, spec_marks=(TLS,), tls=True),
+    case("v1", "file_outputs", tls=True),
     case("v1", "file_urls"),
     case("v1", "models"),
     case("v1", "files"),
@@ -68,10 +60,10 @@ CASES = [
     case("v1", "webhooks"),
     case("v1", "errors", token=TOKEN),
     case("v2", "run_text"),
-    case("v2", "run_image", TLS, spec_marks=(TLS,), tls=True),
+    case("v2", "run_image", tls=True),
     case("v2", "stream"),
     case("v2", "predictions", **SLOW_HELLO),
-    case("v2", "file_outputs", TLS, spec_marks=(TLS,), tls=True),
+    case("v2", "file_outputs", tls=True),
     case("v2", "file_urls"),
     case("v2", "models"),
     case("v2", "files"),
@@ -84,9 +76,8 @@ SCENARIOS = [pytest.param(c.scenario, id=c.scenario.id, marks=c.marks) for c in 
 SPEC_SCENARIOS = [pytest.param(c.scenario, id=c.scenario.id, marks=c.spec_marks) for c in CASES]
 
 
-SHAPES = defect(6, "field shapes differ from recorded traffic")
 SHAPE_CASES = [
-    pytest.param(client, kind, id=f"{client}-{kind}", marks=SHAPES)
+    pytest.param(client, kind, id=f"{client}-{kind}")
     for client in CLIENTS
     for kind in ("files", "trainings", "models")
 ]

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
 import aiohttp
 import pytest
-from emu_helpers import LLAMA3, call
+from emu_helpers import LLAMA3, call, wait_until
 
-from replicate_async.emulator import Emulator
+from replicate_async.emulator import Emulator, VirtualClock
 
 
 async def test_general_bucket_429(emulator_factory: Any, http: aiohttp.ClientSession) -> None:
@@ -127,11 +128,22 @@ async def test_latency_reset_malformed(
     assert status == 200 and isinstance(body, str)
     with pytest.raises(ValueError):
         json.loads(body)
-    emu.faults.add(route="account.get", latency=0.3, times=1)
-    loop_time = __import__("asyncio").get_running_loop().time
-    start = loop_time()
-    await call(http, "GET", f"{emu.url}/account", expect=200)
-    assert loop_time() - start >= 0.25
+
+
+async def test_fault_latency_delays_by_exactly_that_much_emulated_time(
+    http: aiohttp.ClientSession,
+) -> None:
+    clock = VirtualClock()
+    async with Emulator(clock=clock, rate_limit=False) as emu:
+        emu.faults.add(route="account.get", latency=0.3, times=1)
+        slow = asyncio.create_task(call(http, "GET", f"{emu.url}/account", expect=200))
+        await wait_until(lambda: emu.stats.faults_injected == 1)
+        await clock.advance(0.299)
+        assert not slow.done()
+        await clock.advance(0.001)
+        await asyncio.wait_for(slow, 10)
+        # Only the next request was delayed (times=1).
+        await call(http, "GET", f"{emu.url}/account", expect=200)
 
 
 async def test_stream_cut_and_resume(

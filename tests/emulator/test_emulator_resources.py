@@ -171,7 +171,7 @@ async def test_training_creates_version_on_destination(
     )
     assert {f["type"] for f in bad["invalid_fields"]} == {"required", "number_gte"}
     _, training, _headers = await call(http, "POST", url, json=payload, expect=201)
-    assert training["status"] == "starting" and "output" not in training
+    assert training["status"] == "starting" and training["output"] is None
     assert training["urls"]["get"] == f"{emu.url}/trainings/{training['id']}"
     done = await poll(http, training["urls"]["get"])
     assert done["status"] == "succeeded"
@@ -211,7 +211,7 @@ async def test_training_cancel(emulator_factory: Any, http: aiohttp.ClientSessio
             http,
             "POST",
             f"{emu.url}/models/stability-ai/sdxl/versions/{SDXL}/trainings",
-            json={"destination": "emulator/dest", "input": {"anything": 1}},
+            json={"destination": "emulator/dest", "input": {"input_images": "data:,x"}},
             expect=201,
         )
         _, canceled, _ = await call(http, "POST", training["urls"]["cancel"], expect=200)
@@ -364,7 +364,7 @@ async def test_own_version_delete_then_model_delete(
         http,
         "POST",
         f"{emu.url}/models/stability-ai/sdxl/versions/{SDXL}/trainings",
-        json={"destination": "emulator/tuned", "input": {}},
+        json={"destination": "emulator/tuned", "input": {"input_images": "data:,x"}},
         expect=201,
     )
     done = await poll(http, training["urls"]["get"])

@@ -8,7 +8,7 @@ from typing import Any
 
 import aiohttp
 import pytest
-from emu_helpers import AUTH, LLAMA3, call, poll
+from emu_helpers import LLAMA3, SDXL, call, poll
 
 from replicate_async.emulator import Emulator
 
@@ -133,24 +133,75 @@ async def test_idle_timeout_comment(emulator_factory: Any, http: aiohttp.ClientS
         assert comments == [": hi", ":408: 408 Request Timeout"]
 
 
-async def test_stream_auth_and_unknown(
+@pytest.mark.replicate_emulator(token="r8_only_this")
+async def test_stream_urls_are_capability_urls(replicate_emulator: Emulator) -> None:
+    """What the JavaScript client and a browser's EventSource send: no Authorization."""
+    emu = replicate_emulator
+    async with aiohttp.ClientSession(headers={"Authorization": "Bearer r8_only_this"}) as http:
+        pred = await create(http, emu)
+    url = pred["urls"]["stream"]
+    async with aiohttp.ClientSession() as anon:
+        # Only Accept, as the official JavaScript client sends it.
+        async with anon.get(url, headers={"Accept": "text/event-stream"}) as resp:
+            assert resp.status == 200
+            assert resp.headers["Access-Control-Allow-Origin"] == "*"
+            text = (await resp.read()).decode()
+        # A token sent anyway (even one the API would refuse) is harmless.
+        _, again, _ = await read_stream(anon, url, {"Authorization": "Bearer r8_wrong"})
+    assert parse_sse(text)[1][-1]["event"] == "done" and again[-1]["event"] == "done"
+    # Reading it needed no token: nothing on the stream origin answered 401.
+    assert all(r.status != 401 for r in emu.requests if r.origin == "stream")
+
+
+async def test_stream_cors_preflight_and_errors(
     replicate_emulator: Emulator, http: aiohttp.ClientSession
 ) -> None:
     pred = await create(http, replicate_emulator)
     async with aiohttp.ClientSession() as anon:
-        await call(anon, "GET", pred["urls"]["stream"], expect=401)
-        await call(
-            anon,
-            "GET",
-            f"{replicate_emulator.stream_url}/v1/streams/nope",
-            headers=AUTH,
-            expect=404,
-        )
+        async with anon.options(
+            pred["urls"]["stream"],
+            headers={
+                "Origin": "http://localhost:3000",
+                "Access-Control-Request-Method": "GET",
+                "Access-Control-Request-Headers": "cache-control,last-event-id",
+            },
+        ) as resp:
+            assert resp.status == 204
+            assert resp.headers["Access-Control-Allow-Origin"] == "*"
+            assert "GET" in resp.headers["Access-Control-Allow-Methods"]
+            assert resp.headers["Access-Control-Allow-Headers"] == "cache-control,last-event-id"
+        # An unknown stream is a 404 a page can read (CORS on errors too).
+        for path in ("/v1/predictions/nope", "/v1/files/abcd-nope", "/v1/streams/x"):
+            async with anon.get(replicate_emulator.stream_url + path) as resp:
+                assert resp.status == 404
+                assert resp.headers["Access-Control-Allow-Origin"] == "*"
+
+
+async def test_stream_url_shapes(replicate_emulator: Emulator, http: aiohttp.ClientSession) -> None:
+    """Recorded shapes: text streams at /v1/predictions/{id} (predictions-stream.yaml in
+    replicate/replicate-python), file-output streams at /v1/files/{prefix}-{token}."""
+    emu = replicate_emulator
+    pred = await create(http, emu)
+    assert pred["urls"]["stream"] == f"{emu.stream_url}/v1/predictions/{pred['id']}"
+    _, image, _ = await call(
+        http,
+        "POST",
+        f"{emu.url}/predictions",
+        json={"version": SDXL, "input": {"prompt": "x", "width": 16, "height": 16}},
+        expect=201,
+    )
+    stream = image["urls"]["stream"]
+    assert re.fullmatch(re.escape(emu.stream_url) + r"/v1/files/[a-z]{4}-[a-z2-7]{52}", stream)
+    assert image["id"] not in stream
+    async with aiohttp.ClientSession() as anon:
+        _, events, _ = await read_stream(anon, stream)
+    outputs = [e["data"] for e in events if e["event"] == "output"]
+    assert outputs and all(o.startswith(emu.delivery_url + "/pbxt/") for o in outputs)
     # models without streaming have no stream URL
     _, body, _ = await call(
         http,
         "POST",
-        f"{replicate_emulator.url}/models/replicate/instant/predictions",
+        f"{emu.url}/models/replicate/instant/predictions",
         json={"input": {}},
         expect=201,
     )

@@ -16,7 +16,7 @@ import pytest_asyncio
 from aiohttp import web
 from emu_helpers import AUTH, HELLO, LLAMA3, SDXL, call, poll, wait_until
 
-from replicate_async.emulator import Emulator, WebhookDelivery, _webhooks, sign
+from replicate_async.emulator import Emulator, RealClock, VirtualClock, WebhookDelivery, sign
 from replicate_async.emulator.pytest_plugin import FAST_DEFAULTS
 
 
@@ -265,9 +265,10 @@ async def test_throttled_deliveries_are_spaced_exactly(
     assert min(gaps) >= THROTTLE, gaps
 
 
-class SecondsClock:
-    """A wall clock that moves one second per reading, so every delivery is signed in a later
-    second than the one before it."""
+class SecondsClock(RealClock):
+    """Real timers, but a wall clock that moves one second per reading, so every delivery is
+    signed in a later second than the one before it (the emulator reads all time through
+    its ``clock``)."""
 
     def __init__(self) -> None:
         self.now = 1_700_000_000
@@ -276,16 +277,22 @@ class SecondsClock:
         self.now += 1
         return float(self.now)
 
+    def time_ns(self) -> int:
+        return int(self.time()) * 10**9
 
-@pytest.mark.replicate_emulator(seed=1, webhook_shuffle=True, model_timings={LLAMA3: (0.0, 24.0)})
+
+@pytest.mark.replicate_emulator(
+    seed=1,
+    webhook_shuffle=True,
+    model_timings={LLAMA3: (0.0, 24.0)},
+    clock=SecondsClock(),
+)
 async def test_shuffle_sends_a_held_progress_delivery_after_a_newer_one(
     replicate_emulator: Emulator,
     http: aiohttp.ClientSession,
     receiver: Receiver,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     emu = replicate_emulator
-    monkeypatch.setattr(_webhooks, "time", SecondsClock())
     _, pred, _ = await call(
         http,
         "POST",
@@ -369,3 +376,66 @@ async def test_empty_events_filter_means_every_event(
     await emu.wait_for_webhooks()
     events = {d.event for d in emu.webhook_deliveries}
     assert {"start", "completed"} <= events and events & set(PROGRESS)
+
+
+async def test_throttle_and_retries_are_exact_on_a_virtual_clock(
+    http: aiohttp.ClientSession, receiver: Receiver
+) -> None:
+    """One token every 0.1 emulated seconds, a 0.5 s throttle: progress deliveries are
+    decided exactly 0.5 s apart; the failing completed delivery is retried after exactly
+    the configured delays."""
+    clock = VirtualClock()
+    async with Emulator(
+        clock=clock,
+        rate_limit=False,
+        webhook_throttle=0.5,
+        webhook_retry_delays=(2.0, 4.0),
+        model_timings={LLAMA3: (0.0, 4.0)},
+    ) as emu:
+        _, pred, _ = await call(
+            http,
+            "POST",
+            f"{emu.url}/models/{LLAMA3}/predictions",
+            json={
+                "input": {"prompt": "hi", "max_tokens": 40, "min_tokens": 40},
+                "webhook": receiver.url,
+            },
+            expect=201,
+        )
+        for _ in range(40):
+            await clock.advance(0.1)
+            await emu.wait_for_webhooks()
+        job = emu.predictions[pred["id"]]
+        assert job.status == "succeeded"
+        progress = [d for d in first_attempts(emu) if d.event in PROGRESS]
+        gaps = [b.sent_at - a.sent_at for a, b in itertools.pairwise(progress)]
+        assert gaps and all(g == pytest.approx(0.5, abs=1e-9) for g in gaps), gaps
+        # Make the completed delivery fail twice, then watch its retries on the clock.
+        receiver.statuses = [500, 500]
+        _, again, _ = await call(
+            http,
+            "POST",
+            f"{emu.url}/models/{LLAMA3}/predictions",
+            json={
+                "input": {"prompt": "x", "max_tokens": 1},
+                "webhook": receiver.url,
+                "webhook_events_filter": ["completed"],
+            },
+            expect=201,
+        )
+
+        def attempts() -> list[WebhookDelivery]:
+            return [d for d in emu.webhook_deliveries if d.body["id"] == again["id"]]
+
+        await clock.advance(4.0)  # the prediction runs 4 s, then its completed delivery fails
+        await wait_until(lambda: len(attempts()) == 1)
+        await clock.advance(1.999)
+        assert len(attempts()) == 1
+        await clock.advance(0.001)  # the first retry, exactly 2 s later
+        await wait_until(lambda: len(attempts()) == 2)
+        await clock.advance(4.0)
+        await emu.wait_for_webhooks()
+        completed = [d for d in emu.webhook_deliveries if d.body["id"] == again["id"]]
+        assert [(d.attempt, d.status) for d in completed] == [(0, 500), (1, 500), (2, 200)]
+        assert completed[1].sent_at - completed[0].sent_at == pytest.approx(2.0, abs=1e-9)
+        assert completed[2].sent_at - completed[1].sent_at == pytest.approx(4.0, abs=1e-9)

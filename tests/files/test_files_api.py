@@ -51,7 +51,10 @@ async def test_create_from_every_source(
     assert isinstance(created, ra.File)
     stored = replicate_emulator.files[created.id]
     assert stored.data == data and created.size == len(data)
-    assert created.checksums == {"sha256": hashlib.sha256(data).hexdigest()}
+    assert created.checksums == {
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "md5": hashlib.md5(data).hexdigest(),
+    }
     assert created.metadata == {"ref": 7} and stored.metadata == {"ref": 7}
     assert created.url == stored.get_url
     expected_name = {"bytes": "file.jpg", "bytesio": "file.bin"}.get(kind, "cat.jpg")

@@ -41,7 +41,11 @@ async def test_finish_is_noticed_on_the_stream_then_fetched_once(
     text = await twin.run(client, LLAMA3, input={"prompt": "Hi"}, wait=False)
     (job,) = replicate_emulator.predictions.values()
     assert text == "".join(job.output)
-    gets = [r for r in replicate_emulator.requests if r.path == f"/v1/predictions/{job.id}"]
+    gets = [
+        r
+        for r in replicate_emulator.requests
+        if r.origin == "api" and r.path == f"/v1/predictions/{job.id}"
+    ]
     streams = [r for r in replicate_emulator.requests if r.origin == "stream"]
     assert len(streams) == 1 and len(gets) == 1
 
