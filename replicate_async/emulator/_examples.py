@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ._catalog import ModelSpec, hex_id
 from ._guard import classify
 from ._png import render_png
+from ._ports import Host
 from ._state import DeliveryFile
 from ._textgen import count_tokens, generate_tokens
 from ._util import delivery_token
-
-if TYPE_CHECKING:
-    from ._core import Core
 
 __all__ = ["attach_examples"]
 
@@ -24,7 +22,7 @@ _PROMPTS = {
 }
 
 
-def _example(core: Core, model: ModelSpec, n: int, prompt: str) -> dict[str, Any] | None:
+def _example(core: Host, model: ModelSpec, n: int, prompt: str) -> dict[str, Any] | None:
     latest = model.latest
     if latest is None:
         return None
@@ -86,7 +84,7 @@ def _example(core: Core, model: ModelSpec, n: int, prompt: str) -> dict[str, Any
     }
 
 
-def attach_examples(core: Core) -> None:
+def attach_examples(core: Host) -> None:
     """Fill ``examples``/``default_example`` now that the origins' URLs are known."""
     for model in core.catalog.models.values():
         prompts = _PROMPTS.get(model.kind, [])

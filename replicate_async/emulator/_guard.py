@@ -10,15 +10,12 @@ given, else ``prompt`` (the user's message), as Llama Guard does.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .._core.llama_guard import LLAMA_GUARD_CATEGORIES
 from ._cog import cog_document
-
-if TYPE_CHECKING:
-    from ._jobs import Job
-    from ._lifecycle import Engine
-    from ._runners import RunnerGen
+from ._jobs import Job
+from ._ports import RunnerGen, RunnerHost
 
 __all__ = ["GUARD_CATEGORIES", "GUARD_KEYWORDS", "GUARD_SCHEMA", "classify", "run_guard"]
 
@@ -81,7 +78,7 @@ def classify(text: str) -> str:
     return "unsafe\n" + ",".join(codes) if codes else "safe"
 
 
-def run_guard(engine: Engine, job: Job, inp: dict[str, Any], run_s: float | None) -> RunnerGen:
+def run_guard(engine: RunnerHost, job: Job, inp: dict[str, Any], run_s: float | None) -> RunnerGen:
     """The runner: one short step, then the verdict as a plain string output."""
     assistant = inp.get("assistant")
     given = isinstance(assistant, str) and assistant.strip() != ""

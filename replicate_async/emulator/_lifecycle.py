@@ -12,7 +12,7 @@ import base64
 import copy
 import hashlib
 from collections.abc import Awaitable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import unquote_to_bytes
 
 import aiohttp
@@ -20,12 +20,10 @@ import aiohttp
 from ._catalog import ModelSpec, VersionSpec, hex_id
 from ._jobs import Job
 from ._png import render_png
-from ._runners import RUNNERS, ModelError, RunnerGen
+from ._ports import Host, RunnerGen
+from ._runners import RUNNERS, ModelError
 from ._state import DeliveryFile
 from ._util import delivery_token, dumps, format_ts, format_ts_ns, new_id, stream_token
-
-if TYPE_CHECKING:
-    from ._core import Core
 
 __all__ = ["Engine"]
 
@@ -35,7 +33,7 @@ _FILE_OUTPUT_KINDS = frozenset({"image"})
 class Engine:
     """Creates jobs and drives them through their lifecycle."""
 
-    def __init__(self, core: Core) -> None:
+    def __init__(self, core: Host) -> None:
         self.core = core
         self.options = core.options
         self.rng = core.rng

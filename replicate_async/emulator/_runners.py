@@ -9,27 +9,24 @@ instant predictions cheap.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Awaitable, Callable, Generator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
 from ._guard import run_guard
+from ._jobs import Job
+from ._ports import RunnerGen, RunnerHost
 from ._textgen import count_tokens, generate_tokens, parse_stop_sequences, render_prompt
-
-if TYPE_CHECKING:
-    from ._jobs import Job
-    from ._lifecycle import Engine
 
 __all__ = ["RUNNERS", "ModelError", "Runner", "RunnerGen"]
 
-RunnerGen = Generator["float | Awaitable[Any]", Any, None]
-Runner = Callable[["Engine", "Job", dict[str, Any], float | None], RunnerGen]
+Runner = Callable[[RunnerHost, Job, dict[str, Any], float | None], RunnerGen]
 
 
 class ModelError(Exception):
     """The model raised: the prediction fails with this message as ``error``."""
 
 
-def _seed(engine: Engine, job: Job, value: Any) -> int:
+def _seed(engine: RunnerHost, job: Job, value: Any) -> int:
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return value
     seed = engine.rng.randint(0, 65535)
@@ -57,7 +54,7 @@ def _length(given: dict[str, Any], run: dict[str, Any], names: tuple[str, ...]) 
     return None
 
 
-def run_llm(engine: Engine, job: Job, inp: dict[str, Any], run_s: float | None) -> RunnerGen:
+def run_llm(engine: RunnerHost, job: Job, inp: dict[str, Any], run_s: float | None) -> RunnerGen:
     prompt = str(inp.get("prompt", ""))
     system = str(inp.get("system_prompt", ""))
     template = inp.get("prompt_template")
@@ -101,7 +98,7 @@ def _size(inp: dict[str, Any]) -> tuple[int, int]:
     return min(max(1, int(width)), 4096), min(max(1, int(height)), 4096)
 
 
-def run_image(engine: Engine, job: Job, inp: dict[str, Any], run_s: float | None) -> RunnerGen:
+def run_image(engine: RunnerHost, job: Job, inp: dict[str, Any], run_s: float | None) -> RunnerGen:
     seed = _seed(engine, job, inp.get("seed"))
     prompt = str(inp.get("prompt", ""))
     width, height = _size(inp)
@@ -124,18 +121,20 @@ def run_image(engine: Engine, job: Job, inp: dict[str, Any], run_s: float | None
         engine.emit(job, url)
 
 
-def run_hello(engine: Engine, job: Job, inp: dict[str, Any], run_s: float | None) -> RunnerGen:
+def run_hello(engine: RunnerHost, job: Job, inp: dict[str, Any], run_s: float | None) -> RunnerGen:
     yield run_s if run_s is not None else 0.1
     engine.set_output(job, "hello " + str(inp.get("text", "")))
 
 
-def run_instant(engine: Engine, job: Job, inp: dict[str, Any], run_s: float | None) -> RunnerGen:
+def run_instant(
+    engine: RunnerHost, job: Job, inp: dict[str, Any], run_s: float | None
+) -> RunnerGen:
     if run_s:
         yield run_s
     engine.set_output(job, "instant: " + str(inp.get("text", "")))
 
 
-def run_fails(engine: Engine, job: Job, inp: dict[str, Any], run_s: float | None) -> RunnerGen:
+def run_fails(engine: RunnerHost, job: Job, inp: dict[str, Any], run_s: float | None) -> RunnerGen:
     total = run_s if run_s is not None else 0.3
     engine.log(job, "Loading model weights...")
     yield total / 3
@@ -149,7 +148,9 @@ def run_fails(engine: Engine, job: Job, inp: dict[str, Any], run_s: float | None
     raise ModelError("RuntimeError: this model always fails")
 
 
-def run_echo_file(engine: Engine, job: Job, inp: dict[str, Any], run_s: float | None) -> RunnerGen:
+def run_echo_file(
+    engine: RunnerHost, job: Job, inp: dict[str, Any], run_s: float | None
+) -> RunnerGen:
     url = str(inp.get("file", ""))
     engine.log(job, f"Reading {url[:80]}")
     fetched = yield engine.fetch_input(url)
@@ -167,7 +168,9 @@ def run_echo_file(engine: Engine, job: Job, inp: dict[str, Any], run_s: float | 
     )
 
 
-def run_training(engine: Engine, job: Job, inp: dict[str, Any], run_s: float | None) -> RunnerGen:
+def run_training(
+    engine: RunnerHost, job: Job, inp: dict[str, Any], run_s: float | None
+) -> RunnerGen:
     steps = int(inp.get("training_steps", 1000))
     total = run_s if run_s is not None else 2.0
     engine.log(job, f"Starting training with {steps} steps")

@@ -26,16 +26,14 @@ import hmac
 import math
 import random
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import aiohttp
 
 from ._clock import TimerHandle
+from ._jobs import Job
+from ._ports import Host
 from ._util import dumps
-
-if TYPE_CHECKING:
-    from ._core import Core
-    from ._jobs import Job
 
 __all__ = ["WebhookDelivery", "WebhookSender", "sign"]
 
@@ -119,7 +117,7 @@ def _due(last: float, gap: float) -> float:
 class WebhookSender:
     """Decides, signs, sends and records a job's webhook deliveries."""
 
-    def __init__(self, core: Core) -> None:
+    def __init__(self, core: Host) -> None:
         self.core = core
         self.options = core.options
         self.deliveries: list[WebhookDelivery] = []

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from .._client import Client
-from . import (
+from ._signing import (
     DEFAULT_TOLERANCE,
     InvalidPayloadError,
     InvalidSecretError,

@@ -109,9 +109,11 @@ def test_through_a_real_jupyter_kernel(tmp_path: Path) -> None:
             """,
             """
             later = Emulator(speed=200)
-            later.start()  # no await: starts when the cell ends
+            starting = later.start()  # no await: it is scheduled, and runs between cells
             """,
             """
+            import asyncio
+            await asyncio.wait({starting}, timeout=30)  # waits for it; never starts it
             print("STARTED:", "running" in repr(later))
             await later.stop()
             """,

@@ -23,12 +23,11 @@ from replicate_async.webhooks import (
     MissingHeaderError,
     WebhookReceiver,
     WebhookVerificationError,
-    _secret_key,
-    _signature,
     sign,
     verify,
     webhook_header,
 )
+from replicate_async.webhooks._signing import _secret_key, _signature
 
 BODY = prediction_body(status="succeeded")
 DEEP = b'{"id": "x", "status": "succeeded", "input": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
