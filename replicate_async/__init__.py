@@ -1,10 +1,16 @@
 """replicate_async: an asyncio-first client for Replicate's HTTP API.
 
 ``await client.run(...)`` in async apps, ``client.run_sync(...)`` in notebooks and scripts, and a
-local emulator (:mod:`replicate_async.emulator`) for tests and demos. Re-exports only.
+local emulator (:mod:`replicate_async.emulator`) for tests and demos.
+
+Like the official ``replicate`` package, the module itself is a client (made from the
+environment on first use): ``await replicate_async.run(...)``, ``replicate_async.run_sync(...)``,
+``replicate_async.predictions.create(...)`` … (see :func:`default_client`).
 """
 
-from ._client import Client, __version__
+from typing import Any
+
+from ._client import AwaitableStream, Client, ProgressCallback, __version__
 from ._core.config import Timeouts
 from ._core.errors import (
     APIConnectionError,
@@ -33,7 +39,24 @@ from ._core.errors import (
 )
 from ._core.ratelimit import TokenBucketLimiter
 from ._core.retry import RetryPolicy
+from ._default import (
+    NAMESPACES as _NAMESPACES,
+)
+from ._default import (
+    async_paginate,
+    async_run,
+    async_search,
+    async_stream,
+    default_client,
+    paginate,
+    run,
+    run_sync,
+    search,
+    stream,
+    stream_sync,
+)
 from ._io.bridge import BlockingCallError
+from ._io.telemetry import RequestEvent, ResponseEvent
 from ._ops.batch_types import BatchProgress, BatchResult, BatchStoppedError
 from ._ops.file_input import FileInputError
 from ._ops.file_output import FileOutput
@@ -48,6 +71,7 @@ from .types import (
     Page,
     Prediction,
     PredictionURLs,
+    Progress,
     SearchCollection,
     SearchDocPage,
     SearchModelMetadata,
@@ -63,6 +87,7 @@ __all__ = [
     "APITimeoutError",
     "Account",
     "AuthenticationError",
+    "AwaitableStream",
     "BadRequestError",
     "BatchProgress",
     "BatchResult",
@@ -91,9 +116,13 @@ __all__ = [
     "PredictionCanceledError",
     "PredictionError",
     "PredictionURLs",
+    "Progress",
+    "ProgressCallback",
     "RateLimitError",
     "ReplicateAsyncError",
     "ReplicateError",
+    "RequestEvent",
+    "ResponseEvent",
     "RetryPolicy",
     "RunTimeoutError",
     "SearchCollection",
@@ -111,4 +140,22 @@ __all__ = [
     "Version",
     "WebhookSecret",
     "__version__",
+    "async_paginate",
+    "async_run",
+    "async_search",
+    "async_stream",
+    "default_client",
+    "paginate",
+    "run",
+    "run_sync",
+    "search",
+    "stream",
+    "stream_sync",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """``replicate_async.predictions`` … : the namespaces of the module-level client."""
+    if name in _NAMESPACES:
+        return getattr(default_client(), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
