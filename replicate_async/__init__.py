@@ -58,6 +58,7 @@ from ._default import (
 from ._io.bridge import BlockingCallError
 from ._io.telemetry import RequestEvent, ResponseEvent
 from ._ops.batch_types import BatchProgress, BatchResult, BatchStoppedError
+from ._ops.batch_types import Item as BatchItem
 from ._ops.file_input import FileInputError
 from ._ops.file_output import FileOutput
 from ._ops.stream import StreamEvent
@@ -89,6 +90,7 @@ __all__ = [
     "AuthenticationError",
     "AwaitableStream",
     "BadRequestError",
+    "BatchItem",
     "BatchProgress",
     "BatchResult",
     "BatchStoppedError",

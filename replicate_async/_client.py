@@ -29,7 +29,8 @@ from ._io.bridge import blocking, blocking_iter, in_bridge_thread, run_blocking
 from ._io.telemetry import Hook, Hooks, run_span
 from ._io.transport import Transport
 from ._ops.batch import DEFAULT_CONCURRENCY, BatchProgress, BatchResult, run_batch
-from ._ops.run import RunOptions, run_prediction
+from ._ops.batch_types import Item as BatchItem
+from ._ops.run import RunOptions, create_prediction, resolve_target, run_prediction
 from ._ops.schemas import SchemaCache
 from ._ops.stream import StreamEvent, stream_run
 from .resources.account import AccountNamespace
@@ -352,6 +353,38 @@ class Client:
 
     stream_sync = blocking_iter(stream)
 
+    async def start(
+        self,
+        ref: str | Model | Version | None = None,
+        input: Mapping[str, Any] | None = None,
+        *,
+        deployment: str | None = None,
+        cancel_after: str | int | float | timedelta | None = None,
+        file_encoding: str | None = None,
+        webhook: str | None = None,
+        webhook_events_filter: Iterable[str] | None = None,
+    ) -> Prediction:
+        """Start a run and return its prediction at once, without waiting for it.
+
+        Takes what :meth:`run` takes (any model reference, including ``owner/name`` of a model
+        that is not official: its latest version runs); follow it with
+        ``prediction.async_wait()``, ``async_result()`` or ``async_stream()``.
+        """
+        options = RunOptions(
+            wait=False,
+            cancel_on_exit=False,
+            cancel_after=cancel_after,
+            file_encoding=file_encoding,
+            webhook=webhook,
+            webhook_events_filter=webhook_events_filter,
+        )
+        prediction, _ = await create_prediction(
+            self, resolve_target(ref, deployment), input, options, wait=None
+        )
+        return prediction
+
+    start_sync = blocking(start)
+
     def async_stream(
         self,
         ref: str | Model | Version | None = None,
@@ -367,12 +400,15 @@ class Client:
     def batch(
         self,
         ref: str | Model | Version | None,
-        inputs: Iterable[Mapping[str, Any]] | AsyncIterable[Mapping[str, Any]],
+        inputs: Iterable[Mapping[str, Any] | BatchItem]
+        | AsyncIterable[Mapping[str, Any] | BatchItem],
         *,
         deployment: str | None = None,
         concurrency: int = DEFAULT_CONCURRENCY,
         ordered: bool = False,
         on_progress: Callable[[BatchProgress], object] | None = None,
+        on_start: Callable[[BatchItem, Prediction | None], object] | None = None,
+        on_created: Callable[[BatchItem, Prediction | None], object] | None = None,
         wait: bool | int = False,
         timeout: float | None = None,
         cancel_after: str | int | float | timedelta | None = None,
@@ -395,6 +431,12 @@ class Client:
         running; the final progress report lists the items not handed out. ``ref``,
         ``deployment`` and the other options are as for :meth:`run`, except that ``wait``
         defaults to ``False`` (so that a cancellation can reach every prediction).
+
+        To resume work, ``inputs`` may also yield :class:`BatchItem` objects: an item with its
+        own ``index`` and, in ``adopt``, the id of a prediction already created for it, which
+        is followed instead of creating another. ``on_start(item, None)`` is called just before
+        an item's prediction is created and ``on_created(item, prediction)`` as soon as it
+        exists (to journal ids, as ``replicate-async batch`` does).
         """
         options = RunOptions(
             wait=wait,
@@ -414,6 +456,8 @@ class Client:
             concurrency=concurrency,
             ordered=ordered,
             on_progress=on_progress,
+            on_start=on_start,
+            on_created=on_created,
         )
 
     batch_sync = blocking_iter(batch)
@@ -566,6 +610,11 @@ class _ProgressReporter:
         watcher = asyncio.ensure_future(self._watch())
         try:
             prediction, output = await work
+        except Exception as exc:
+            ended = getattr(exc, "prediction", None)
+            if isinstance(ended, Prediction):  # failed, canceled, aborted: the end too
+                await self.report(ended, always=True)
+            raise
         finally:
             watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):

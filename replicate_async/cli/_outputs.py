@@ -12,14 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from .._ops.file_output import FileOutput
-from .._ops.run import shape_output as run_shape_output
+from .. import FileOutput
 from ._errors import CliError
 from ._render import to_jsonable
 
 if TYPE_CHECKING:
-    from .._client import Client
-    from ..types import Prediction
+    from .. import Client, Prediction
 
 __all__ = [
     "print_output",
@@ -35,7 +33,8 @@ async def shape_output(client: Client, prediction: Prediction) -> Any:
     """The prediction's output shaped by its version's schema, as ``run()`` shapes it: token
     streams joined into text, ``format: uri`` values as :class:`FileOutput` (nothing else).
     Raises the library's error for a failed, canceled or aborted prediction."""
-    return await run_shape_output(client, prediction)
+    del client  # the prediction is bound to it
+    return await prediction.async_result()
 
 
 def walk_files(value: Any, replace: Callable[[FileOutput], Any]) -> Any:
