@@ -274,10 +274,13 @@ class Client:
         ``on_progress`` (a plain or ``async`` callable) is called with the ``Prediction``: as
         soon as it is created (its ``id`` is known), whenever its status or logs change (the
         run then also reads it, at most about once a second), and once at the end, terminal,
-        with its ``metrics``. What it raises is logged and ignored.
+        with its ``metrics`` (also when it failed). What it raises is logged and ignored.
+        With ``on_progress`` the prediction is created without sync mode (``wait`` is
+        ignored), so that its id is known at once.
         """
         options = RunOptions(
-            wait=wait,
+            # With on_progress the id must be known at once: no sync mode (Prefer: wait).
+            wait=False if on_progress is not None else wait,
             timeout=timeout,
             cancel_on_exit=cancel_on_exit,
             cancel_after=cancel_after,
