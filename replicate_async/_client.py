@@ -76,7 +76,8 @@ class Client:
     a JSON call in seconds, or a :class:`Timeouts`; ``retry`` a :class:`RetryPolicy` or a number
     of retries (0 disables them).
 
-    HTTP options (see docs/http.md): ``default_headers`` are sent with every API call;
+    HTTP options (see docs/http.md): ``default_headers`` (or ``headers``, the official
+    client's name) are sent with every API call;
     ``proxy`` (else ``HTTP(S)_PROXY``/``NO_PROXY`` unless ``trust_env=False``) routes them
     through a proxy; ``session`` (an ``aiohttp.ClientSession``) or ``connector`` lets an app
     bring its own, which the client never closes; ``on_request``/``on_response`` or
@@ -97,6 +98,7 @@ class Client:
         poll_interval: float | None = None,
         sleep: Callable[[float], Awaitable[None]] | None = None,
         default_headers: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
         proxy: str | None = None,
         trust_env: bool = True,
         allow_insecure_proxy: bool = False,
@@ -126,7 +128,7 @@ class Client:
             sleep=self._sleep,
             max_connections=max_connections,
             limiter=TokenBucketLimiter(sleep=self._sleep),
-            default_headers=default_headers,
+            default_headers={**(default_headers or {}), **(headers or {})},
             session=session,
             connector=connector,
             proxy=proxy,

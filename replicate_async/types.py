@@ -90,6 +90,10 @@ class _Data:
         data = self.to_dict()
         return data[key]
 
+    def keys(self) -> Any:
+        """The field names (so ``dict(prediction)`` works, as with the official client)."""
+        return self.to_dict().keys()
+
 
 @attrs.define(kw_only=True)
 class Account(_Data):
