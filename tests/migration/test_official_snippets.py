@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (the snippets keep the official code verbatim, long lines included)
 """Replicate's own Python examples (the official client's README: authenticate, run, errors,
 stream, stream a created prediction, the browser stream URL, background runs and reload,
 webhooks, get, cancel, list/paginate, async) run against the emulator with the import line
