@@ -109,19 +109,21 @@ async def _call(hook: Hook, event: object) -> None:
 
 
 # -- OpenTelemetry (optional) ----------------------------------------------------------------
-_otel: list[Any] = []  # [module] or [None] once looked for
+_tracer: list[Any] = []  # [tracer] or [None] once looked for
 
 
 def tracer() -> Any:
-    """The ``replicate_async`` tracer, or ``None`` when ``opentelemetry-api`` is missing."""
-    if not _otel:
+    """The ``replicate_async`` tracer, or ``None`` when ``opentelemetry-api`` is missing.
+
+    Looked up once: OpenTelemetry's tracer follows the provider set later on by itself."""
+    if not _tracer:
         try:
             from opentelemetry import trace
         except ImportError:
-            trace = None  # type: ignore[assignment]
-        _otel.append(trace)
-    trace_module = _otel[0]
-    return None if trace_module is None else trace_module.get_tracer("replicate_async")
+            _tracer.append(None)
+        else:
+            _tracer.append(trace.get_tracer("replicate_async"))
+    return _tracer[0]
 
 
 def span_for_response(event: ResponseEvent) -> None:

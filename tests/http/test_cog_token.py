@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from replicate_async import Client, ConfigurationError
 
 
 @pytest.fixture
-def fake_cog(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def fake_cog(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     package = tmp_path / "site" / "cog"
     package.mkdir(parents=True)
     (package / "__init__.py").write_text(
@@ -34,7 +35,10 @@ def fake_cog(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)  # no .env
     for name in ("REPLICATE_API_TOKEN", "REPLICATE_API_KEY"):
         monkeypatch.delenv(name, raising=False)
-    return package
+    try:
+        yield package
+    finally:
+        sys.modules.pop("cog", None)  # the fake must not outlive the test
 
 
 async def test_the_scope_token_is_used_when_no_other_is_set(fake_cog: Path, scripted: Any) -> None:
