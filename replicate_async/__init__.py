@@ -11,7 +11,7 @@ environment on first use): ``await replicate_async.run(...)``, ``replicate_async
 from typing import Any
 
 from ._client import AwaitableStream, Client, ProgressCallback, __version__
-from ._core.config import Timeouts
+from ._core.config import Secret, Timeouts
 from ._core.errors import (
     APIConnectionError,
     APITimeoutError,
@@ -38,6 +38,7 @@ from ._core.errors import (
     UnprocessableEntityError,
 )
 from ._core.ratelimit import TokenBucketLimiter
+from ._core.refs import ModelRef, parse_ref
 from ._core.retry import RetryPolicy
 from ._default import (
     NAMESPACES as _NAMESPACES,
@@ -55,7 +56,7 @@ from ._default import (
     stream,
     stream_sync,
 )
-from ._io.bridge import BlockingCallError
+from ._io.bridge import BlockingCallError, blocking
 from ._io.telemetry import RequestEvent, ResponseEvent
 from ._ops.batch_types import BatchProgress, BatchResult, BatchStoppedError
 from ._ops.batch_types import Item as BatchItem
@@ -108,6 +109,7 @@ __all__ = [
     "InvalidResponseError",
     "Model",
     "ModelError",
+    "ModelRef",
     "NotFoundError",
     "Page",
     "PayloadTooLargeError",
@@ -132,6 +134,7 @@ __all__ = [
     "SearchModelMetadata",
     "SearchModelResult",
     "SearchResults",
+    "Secret",
     "ServerError",
     "StreamEvent",
     "Timeouts",
@@ -146,8 +149,10 @@ __all__ = [
     "async_run",
     "async_search",
     "async_stream",
+    "blocking",
     "default_client",
     "paginate",
+    "parse_ref",
     "run",
     "run_sync",
     "search",

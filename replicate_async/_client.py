@@ -254,6 +254,7 @@ class Client:
         webhook: str | None = None,
         webhook_events_filter: Iterable[str] | None = None,
         on_progress: ProgressCallback | None = None,
+        on_created: Callable[[Prediction], object] | None = None,
     ) -> Any:
         """Run a model and return its output, shaped by the version's output schema.
 
@@ -278,7 +279,9 @@ class Client:
         run then also reads it, at most about once a second), and once at the end, terminal,
         with its ``metrics`` (also when it failed). What it raises is logged and ignored.
         With ``on_progress`` the prediction is created without sync mode (``wait`` is
-        ignored), so that its id is known at once.
+        ignored), so that its id is known at once. ``on_created`` (a plain callable) is only
+        called once, with the prediction the create returned (in sync mode, when it answers),
+        and makes no request of its own.
         """
         options = RunOptions(
             # With on_progress the id must be known at once: no sync mode (Prefer: wait).
@@ -292,13 +295,22 @@ class Client:
             webhook_events_filter=webhook_events_filter,
         )
         with run_span("run", deployment or ref) as span:
+
+            def created(prediction: Prediction) -> None:
+                span.prediction(prediction)
+                if on_created is not None:
+                    try:
+                        on_created(prediction)
+                    except Exception:  # the prediction exists: the run goes on
+                        log.warning("on_created raised; ignored", exc_info=True)
+
             try:
                 if on_progress is None:
                     prediction, output = await run_prediction(
-                        self, ref, input, options, deployment=deployment, on_created=span.prediction
+                        self, ref, input, options, deployment=deployment, on_created=created
                     )
                 else:
-                    reporter = _ProgressReporter(self, on_progress, span.prediction)
+                    reporter = _ProgressReporter(self, on_progress, created)
                     prediction, output = await reporter.run(
                         run_prediction(
                             self,

@@ -31,7 +31,7 @@ from typing import Any
 
 import attrs
 
-from .._core.errors import ConfigurationError
+from .. import ConfigurationError
 from ._config import ProviderId, parse_provider_id
 from ._prompt import as_chat
 

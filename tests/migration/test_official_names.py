@@ -138,3 +138,41 @@ def test_module_exposes_the_namespaces_lazily() -> None:
     assert "predictions" not in vars(replicate_async)
     with pytest.raises(AttributeError):
         replicate_async.no_such_thing  # noqa: B018
+
+
+async def test_on_created_is_called_once_and_makes_no_request(
+    client: Client, replicate_emulator: Emulator
+) -> None:
+    created: list[Prediction] = []
+
+    def broken(_p: Prediction) -> None:
+        raise RuntimeError("a callback bug")
+
+    assert await client.run("replicate/hello-world", {"text": "x"}, on_created=created.append)
+    assert len(created) == 1 and created[0].id
+    gets = [r for r in replicate_emulator.requests if r.method == "GET"]
+    assert not any(created[0].id in r.path for r in gets)  # sync mode: nothing polled
+    assert await client.run("replicate/hello-world", {"text": "y"}, on_created=broken)
+
+
+async def test_batch_items_adopt_existing_predictions(client: Client) -> None:
+    started = await client.start("replicate/hello-world", {"text": "adopted"})
+    items = [
+        replicate_async.BatchItem(5, {"text": "new"}),
+        replicate_async.BatchItem(8, {"text": "ignored"}, adopt=started.id),
+    ]
+    events: list[tuple[str, int]] = []
+    results = [
+        r
+        async for r in client.batch(
+            "replicate/hello-world",
+            items,
+            ordered=True,
+            on_start=lambda item, _: events.append(("start", item.index)),
+            on_created=lambda item, p: events.append(("created", item.index)),
+        )
+    ]
+    assert [(r.index, r.output) for r in results] == [(5, "hello new"), (8, "hello adopted")]
+    assert results[1].prediction_id == started.id
+    assert ("start", 5) in events and ("created", 5) in events
+    assert ("start", 8) not in events  # adopted: nothing created

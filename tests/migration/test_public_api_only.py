@@ -1,11 +1,14 @@
-"""The command line is built on the public API only: no module of ``replicate_async.cli``
-imports a private module of the library (``_core``, ``_io``, ``_ops``, ``_client`` …), so
-whatever the CLI needs is something every user can have too."""
+"""The command line and the providers are built on the public API only: no module of
+``replicate_async.cli`` or ``replicate_async.providers`` imports a private module of the
+library (``_core``, ``_io``, ``_ops``, ``_client`` …), so whatever they need is something every
+user can have too."""
 
 from __future__ import annotations
 
 import ast
 from pathlib import Path
+
+import pytest
 
 import replicate_async
 
@@ -35,10 +38,11 @@ def private_imports(path: Path, package: str) -> list[str]:
     return found
 
 
-def test_cli_imports_only_public_names() -> None:
+@pytest.mark.parametrize("package", ["cli", "providers"])
+def test_imports_only_public_names(package: str) -> None:
     offenders = []
-    for path in sorted((PACKAGE / "cli").glob("*.py")):
-        offenders += private_imports(path, "replicate_async.cli")
+    for path in sorted((PACKAGE / package).glob("*.py")):
+        offenders += private_imports(path, f"replicate_async.{package}")
     assert offenders == []
 
 
