@@ -16,11 +16,15 @@ from replicate_async.emulator import Emulator
 TOKEN = "r8_default_client_tests"
 
 
-def run_script(code: str, emu: Emulator, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+def run_script(
+    code: str, emu: Emulator, tmp_path: Path, *, dev_mode: bool = True
+) -> subprocess.CompletedProcess[str]:
     script = tmp_path / "script.py"
     script.write_text(textwrap.dedent(code), encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("REPLICATE_", "HTTP"))}
-    env.update(REPLICATE_BASE_URL=emu.url, REPLICATE_API_TOKEN=TOKEN, PYTHONDEVMODE="1")
+    env.update(REPLICATE_BASE_URL=emu.url, REPLICATE_API_TOKEN=TOKEN)
+    if dev_mode:  # warnings shown, asyncio debug mode
+        env["PYTHONDEVMODE"] = "1"
     return subprocess.run(
         [sys.executable, str(script)],
         cwd=tmp_path,
@@ -121,3 +125,26 @@ def test_an_async_app_with_the_module_level_client_exits_clean(
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == ["hello z", "hello z"]
     assert "Unclosed" not in result.stderr, result.stderr
+
+
+def test_blocking_calls_inside_a_running_loop_as_in_jupyter(emu: Emulator, tmp_path: Path) -> None:
+    result = run_script(
+        """
+        import asyncio
+        import replicate_async
+
+        async def cell():
+            # a notebook cell: a loop runs, yet blocking calls work, and so do awaits
+            blocking = replicate_async.run_sync("replicate/hello-world", input={"text": "cell"})
+            awaited = await replicate_async.run("replicate/hello-world", input={"text": "await"})
+            return blocking, awaited
+
+        print(asyncio.run(cell()))
+        """,
+        emu,
+        tmp_path,
+        dev_mode=False,  # asyncio debug mode reports the blocking call, as it should
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "('hello cell', 'hello await')"
+    assert "Unclosed" not in result.stderr and "Warning" not in result.stderr, result.stderr
