@@ -111,6 +111,7 @@ class _Pool:
         )
         self.closing: set[asyncio.Task[None]] = set()
         self.closed = False
+        self.limiter: RateLimiter | None = None
         self.max_connections = max_connections
         self.user_session = session
         self.user_connector = connector
@@ -200,7 +201,7 @@ class Transport:
         self.timeouts = timeouts
         self.retry = retry
         self.sleep = sleep
-        self.limiter = limiter
+        self._pool.limiter = limiter
         self._auth_origins = {_origin(base_url)}
         self._sessions = self._pool.sessions
         self._closing = self._pool.closing
@@ -214,6 +215,15 @@ class Transport:
     @closed.setter
     def closed(self, value: bool) -> None:
         self._pool.closed = value
+
+    @property
+    def limiter(self) -> RateLimiter | None:
+        """The rate limiter of the client and of every copy made by :meth:`derive`."""
+        return self._pool.limiter
+
+    @limiter.setter
+    def limiter(self, value: RateLimiter | None) -> None:
+        self._pool.limiter = value
 
     def derive(
         self,

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from replicate_async import Client, ConfigurationError, RetryPolicy, Timeouts
+from replicate_async import Client, ConfigurationError, RetryPolicy, Timeouts, TokenBucketLimiter
 
 TOKEN = "r8_options_tests"
 
@@ -64,5 +64,8 @@ async def test_with_options_shares_the_pool_and_limiter_and_lifetime(scripted: A
     assert other._transport.closed  # closing either closes both
     with pytest.raises(ConfigurationError, match="closed"):
         await other.account.async_get()
+    replacement = TokenBucketLimiter(create_per_minute=60)
+    client.rate_limiter = replacement  # a limiter set later is shared too
+    assert other.rate_limiter is replacement
     whole = client.with_options(timeout=Timeouts(request=1, connect=2))
     assert whole.timeouts == Timeouts(request=1, connect=2)
