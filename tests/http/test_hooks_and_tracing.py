@@ -93,3 +93,21 @@ async def test_a_failed_run_is_recorded_as_failed(
     run = next(s for s in spans.get_finished_spans() if s.name == "replicate.run")
     assert dict(run.attributes or {})["replicate.prediction.status"] == "failed"
     assert not run.status.is_ok
+
+
+async def test_the_server_request_id_reaches_hooks_and_retries_are_counted(scripted: Any) -> None:
+    scripted.add(status=503, body={"detail": "busy"}, headers={"Retry-After": "0"})
+    scripted.add(body={"username": "a", "type": "user"}, headers={"X-Request-Id": "req_123"})
+    seen: list[ResponseEvent] = []
+
+    async def no_sleep(_delay: float) -> None:
+        return None
+
+    async with Client(
+        api_token=TOKEN, base_url=scripted.url, on_response=seen.append, sleep=no_sleep
+    ) as client:
+        await client.account.async_get()
+    assert [(e.status, e.attempt, e.request_id) for e in seen] == [
+        (503, 1, None),
+        (200, 2, "req_123"),
+    ]
