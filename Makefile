@@ -17,7 +17,7 @@ CONFORMANCE_STAMP := $(CONFORMANCE)/.installed-$(REPLICATE_V1)-$(REPLICATE_V2)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,cli]'
 	touch $(STAMP)
 
 $(CONFORMANCE_STAMP): | $(STAMP)

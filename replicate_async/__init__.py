@@ -1,11 +1,17 @@
 """replicate_async: an asyncio-first client for Replicate's HTTP API.
 
 ``await client.run(...)`` in async apps, ``client.run_sync(...)`` in notebooks and scripts, and a
-local emulator (:mod:`replicate_async.emulator`) for tests and demos. Re-exports only.
+local emulator (:mod:`replicate_async.emulator`) for tests and demos.
+
+Like the official ``replicate`` package, the module itself is a client (made from the
+environment on first use): ``await replicate_async.run(...)``, ``replicate_async.run_sync(...)``,
+``replicate_async.predictions.create(...)`` … (see :func:`default_client`).
 """
 
-from ._client import Client, __version__
-from ._core.config import Timeouts
+from typing import Any
+
+from ._client import AwaitableStream, Client, ProgressCallback, __version__
+from ._core.config import Secret, Timeouts
 from ._core.errors import (
     APIConnectionError,
     APITimeoutError,
@@ -34,10 +40,29 @@ from ._core.errors import (
 from ._core.events import StreamEvent
 from ._core.file_source import FileInputError
 from ._core.ratelimit import TokenBucketLimiter
+from ._core.refs import ModelRef, parse_ref
 from ._core.retry import RetryPolicy
-from ._io.bridge import BlockingCallError
+from ._default import (
+    NAMESPACES as _NAMESPACES,
+)
+from ._default import (
+    async_paginate,
+    async_run,
+    async_search,
+    async_stream,
+    default_client,
+    paginate,
+    run,
+    run_sync,
+    search,
+    stream,
+    stream_sync,
+)
+from ._io.bridge import BlockingCallError, blocking
+from ._io.telemetry import RequestEvent, ResponseEvent
 from ._ops.batch_types import BatchProgress, BatchResult, BatchStoppedError
-from ._ops.file_output import FileOutput
+from ._ops.batch_types import Item as BatchItem
+from ._ops.file_output import FileOutput, unique_path
 from .types import (
     Account,
     Collection,
@@ -48,6 +73,7 @@ from .types import (
     Page,
     Prediction,
     PredictionURLs,
+    Progress,
     SearchCollection,
     SearchDocPage,
     SearchModelMetadata,
@@ -63,7 +89,9 @@ __all__ = [
     "APITimeoutError",
     "Account",
     "AuthenticationError",
+    "AwaitableStream",
     "BadRequestError",
+    "BatchItem",
     "BatchProgress",
     "BatchResult",
     "BatchStoppedError",
@@ -81,6 +109,7 @@ __all__ = [
     "InvalidResponseError",
     "Model",
     "ModelError",
+    "ModelRef",
     "NotFoundError",
     "Page",
     "PayloadTooLargeError",
@@ -91,9 +120,13 @@ __all__ = [
     "PredictionCanceledError",
     "PredictionError",
     "PredictionURLs",
+    "Progress",
+    "ProgressCallback",
     "RateLimitError",
     "ReplicateAsyncError",
     "ReplicateError",
+    "RequestEvent",
+    "ResponseEvent",
     "RetryPolicy",
     "RunTimeoutError",
     "SearchCollection",
@@ -101,6 +134,7 @@ __all__ = [
     "SearchModelMetadata",
     "SearchModelResult",
     "SearchResults",
+    "Secret",
     "ServerError",
     "StreamEvent",
     "Timeouts",
@@ -111,4 +145,25 @@ __all__ = [
     "Version",
     "WebhookSecret",
     "__version__",
+    "async_paginate",
+    "async_run",
+    "async_search",
+    "async_stream",
+    "blocking",
+    "default_client",
+    "paginate",
+    "parse_ref",
+    "run",
+    "run_sync",
+    "search",
+    "stream",
+    "stream_sync",
+    "unique_path",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """``replicate_async.predictions`` … : the namespaces of the module-level client."""
+    if name in _NAMESPACES:
+        return getattr(default_client(), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import copy
+import logging
 import ssl as ssl_module
 from collections.abc import (
     AsyncGenerator,
@@ -13,8 +16,11 @@ from collections.abc import (
     Mapping,
 )
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import attrs
+
+from ._core.backoff import Backoff
 from ._core.config import Secret, Timeouts, resolve_base_url, resolve_token
 from ._core.errors import ConfigurationError
 from ._core.events import StreamEvent
@@ -22,10 +28,12 @@ from ._core.http_types import RateLimiter
 from ._core.ratelimit import TokenBucketLimiter
 from ._core.retry import RetryPolicy
 from ._io.bridge import blocking, blocking_iter, in_bridge_thread, run_blocking
+from ._io.telemetry import Hook, Hooks, run_span
 from ._io.transport import Transport
 from ._ops.batch import DEFAULT_CONCURRENCY, BatchProgress, BatchResult, run_batch
+from ._ops.batch_types import Item as BatchItem
 from ._ops.file_input import delete_uploads, prepare_input
-from ._ops.run import RunOptions, run_prediction
+from ._ops.run import RunOptions, create_prediction, resolve_target, run_prediction
 from ._ops.schemas import SchemaCache
 from ._ops.stream import stream_prediction, stream_run
 from ._ops.wait import shape_output, wait_for_terminal
@@ -39,9 +47,17 @@ from .resources.predictions import Predictions
 from .resources.search import SearchNamespace
 from .resources.trainings import Trainings
 from .resources.webhooks import Webhooks
-from .types import File, Model, Prediction, SearchResults, Version
+from .types import Account, File, Model, Prediction, SearchResults, Version
 
-__all__ = ["Client"]
+if TYPE_CHECKING:
+    import aiohttp
+
+__all__ = ["Client", "ProgressCallback"]
+
+log = logging.getLogger("replicate_async")
+
+ProgressCallback = Callable[[Prediction], object]
+"""``on_progress``: called with the prediction (a plain or ``async`` callable)."""
 
 __version__ = "0.1.0"
 DEFAULT_USER_AGENT = f"replicate-async/{__version__}"
@@ -64,6 +80,15 @@ class Client:
     a JSON call in seconds, or a :class:`Timeouts`; ``retry`` a :class:`RetryPolicy` or a number
     of retries (0 disables them). ``ssl`` is the ``SSLContext`` HTTPS connections verify with
     (default: the system's trust store), e.g. ``emulator.ssl_context()`` of an HTTPS emulator.
+
+    HTTP options (see docs/http.md): ``default_headers`` (or ``headers``, the official
+    client's name) are sent with every API call;
+    ``proxy`` (else ``HTTP(S)_PROXY``/``NO_PROXY`` unless ``trust_env=False``) routes them
+    through a proxy; ``session`` (an ``aiohttp.ClientSession``) or ``connector`` lets an app
+    bring its own, which the client never closes; ``on_request``/``on_response`` or
+    ``event_hooks={"request": [...], "response": [...]}`` observe every exchange.
+    ``base_url``, ``timeouts`` and ``retry`` are read-only: :meth:`with_options` makes a
+    client with other ones that shares this one's connections and rate limiter.
     """
 
     def __init__(
@@ -78,14 +103,24 @@ class Client:
         poll_interval: float | None = None,
         sleep: Callable[[float], Awaitable[None]] | None = None,
         ssl: ssl_module.SSLContext | None = None,
+        default_headers: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        proxy: str | None = None,
+        trust_env: bool = True,
+        allow_insecure_proxy: bool = False,
+        session: aiohttp.ClientSession | None = None,
+        connector: aiohttp.BaseConnector | None = None,
+        on_request: Hook | Iterable[Hook] | None = None,
+        on_response: Hook | Iterable[Hook] | None = None,
+        event_hooks: Mapping[str, Iterable[Hook]] | None = None,
     ) -> None:
         if api_token is not None and not isinstance(api_token, str):
             raise ConfigurationError("api_token must be a string")
         self._explicit_token = Secret(api_token) if api_token is not None else None
         self._token: Secret | None = None
-        self.base_url = resolve_base_url(base_url)
-        self.timeouts = Timeouts.of(timeout)
-        self.retry = _retry_policy(retry)
+        self._base_url = resolve_base_url(base_url)
+        timeouts = Timeouts.of(timeout)
+        retry_policy = _retry_policy(retry)
         self.poll_interval = poll_interval
         self._sleep: Callable[[float], Awaitable[None]] = sleep or asyncio.sleep
         if max_connections < 1:
@@ -94,13 +129,36 @@ class Client:
             base_url=self.base_url,
             token=self._resolve_token,
             user_agent=user_agent or DEFAULT_USER_AGENT,
-            timeouts=self.timeouts,
-            retry=self.retry,
+            timeouts=timeouts,
+            retry=retry_policy,
             sleep=self._sleep,
             max_connections=max_connections,
             limiter=TokenBucketLimiter(sleep=self._sleep),
             ssl=ssl,
+            default_headers={**(default_headers or {}), **(headers or {})},
+            session=session,
+            connector=connector,
+            proxy=proxy,
+            trust_env=trust_env,
+            allow_insecure_proxy=allow_insecure_proxy,
+            hooks=Hooks(on_request, on_response, event_hooks),
         )
+        self._bind_namespaces()
+        self._schemas = SchemaCache(self.models)
+
+    predictions: Predictions
+    models: Models
+    account: AccountNamespace
+    trainings: Trainings
+    deployments: Deployments
+    files: Files
+    collections: Collections
+    hardware: HardwareNamespace
+    webhooks: Webhooks
+    _search: SearchNamespace
+    accounts: _Accounts
+
+    def _bind_namespaces(self) -> None:
         self.predictions = Predictions(self)
         self.models = Models(self)
         self.account = AccountNamespace(self)
@@ -111,14 +169,73 @@ class Client:
         self.hardware = HardwareNamespace(self)
         self.webhooks = Webhooks(self)
         self._search = SearchNamespace(self)
-        self._schemas = SchemaCache(self.models)
+        self.accounts = _Accounts(self.account)
 
     # -- configuration -------------------------------------------------------------------
     def _resolve_token(self) -> Secret:
         if self._token is None:
             explicit = self._explicit_token.reveal() if self._explicit_token else None
-            self._token = resolve_token(explicit)
+            try:
+                self._token = resolve_token(explicit)
+            except ConfigurationError:
+                scoped = cog_scope_token()
+                if scoped is None:
+                    raise
+                return scoped  # not kept: each request to a Cog model has its own scope
         return self._token
+
+    @property
+    def base_url(self) -> Any:
+        """The API root (a ``yarl.URL``; read-only: pass ``base_url=`` to ``Client``)."""
+        return self._base_url
+
+    @property
+    def timeouts(self) -> Timeouts:
+        """The :class:`Timeouts` (read-only: see :meth:`with_options`)."""
+        return self._transport.timeouts
+
+    @property
+    def retry(self) -> RetryPolicy:
+        """The :class:`RetryPolicy` (read-only: see :meth:`with_options`)."""
+        return self._transport.retry
+
+    @property
+    def default_headers(self) -> Mapping[str, str]:
+        """The headers sent with every API call (read-only: see :meth:`with_options`)."""
+        return dict(self._transport.default_headers)
+
+    def with_options(
+        self,
+        *,
+        timeout: float | Timeouts | None = None,
+        retry: RetryPolicy | int | None = None,
+        headers: Mapping[str, str] | None = None,
+        poll_interval: float | None = None,
+    ) -> Client:
+        """A client with other timeouts, retries, extra headers or poll interval that shares
+        this one's connections, rate limiter, token, hooks and lifetime (closing either closes
+        both)::
+
+            patient = client.with_options(timeout=300, retry=0, headers={"X-Team": "search"})
+
+        A number for ``timeout`` changes the JSON-call total only; a :class:`Timeouts`
+        replaces them all.
+        """
+        timeouts = None
+        if isinstance(timeout, Timeouts):
+            timeouts = timeout
+        elif timeout is not None:
+            timeouts = attrs.evolve(self.timeouts, request=Timeouts.of(timeout).request)
+        other = copy.copy(self)
+        other._transport = self._transport.derive(
+            timeouts=timeouts,
+            retry=_retry_policy(retry) if retry is not None else None,
+            headers=headers,
+        )
+        if poll_interval is not None:
+            other.poll_interval = poll_interval
+        other._bind_namespaces()
+        return other
 
     @property
     def rate_limiter(self) -> RateLimiter | None:
@@ -173,6 +290,8 @@ class Client:
         file_encoding: str | None = None,
         webhook: str | None = None,
         webhook_events_filter: Iterable[str] | None = None,
+        on_progress: ProgressCallback | None = None,
+        on_created: Callable[[Prediction], object] | None = None,
     ) -> Any:
         """Run a model and return its output, shaped by the version's output schema.
 
@@ -191,9 +310,19 @@ class Client:
         ``ModelError``, ``PredictionCanceledError`` and ``PredictionAbortedError``.
         ``input`` may hold ``Path``, ``bytes`` or binary files (uploaded, or inlined as
         ``data:`` URIs; ``file_encoding="upload"|"data_uri"`` forces one).
+
+        ``on_progress`` (a plain or ``async`` callable) is called with the ``Prediction``: as
+        soon as it is created (its ``id`` is known), whenever its status or logs change (the
+        run then also reads it, at most about once a second), and once at the end, terminal,
+        with its ``metrics`` (also when it failed). What it raises is logged and ignored.
+        With ``on_progress`` the prediction is created without sync mode (``wait`` is
+        ignored), so that its id is known at once. ``on_created`` (a plain callable) is only
+        called once, with the prediction the create returned (in sync mode, when it answers),
+        and makes no request of its own.
         """
         options = RunOptions(
-            wait=wait,
+            # With on_progress the id must be known at once: no sync mode (Prefer: wait).
+            wait=False if on_progress is not None else wait,
             timeout=timeout,
             cancel_on_exit=cancel_on_exit,
             cancel_after=cancel_after,
@@ -202,10 +331,44 @@ class Client:
             webhook=webhook,
             webhook_events_filter=webhook_events_filter,
         )
-        _, output = await run_prediction(self, ref, input, options, deployment=deployment)
+        with run_span("run", deployment or ref) as span:
+
+            def created(prediction: Prediction) -> None:
+                span.prediction(prediction)
+                if on_created is not None:
+                    try:
+                        on_created(prediction)
+                    except Exception:  # the prediction exists: the run goes on
+                        log.warning("on_created raised; ignored", exc_info=True)
+
+            try:
+                if on_progress is None:
+                    prediction, output = await run_prediction(
+                        self, ref, input, options, deployment=deployment, on_created=created
+                    )
+                else:
+                    reporter = _ProgressReporter(self, on_progress, created)
+                    prediction, output = await reporter.run(
+                        run_prediction(
+                            self,
+                            ref,
+                            input,
+                            options,
+                            deployment=deployment,
+                            on_created=reporter.created,
+                        )
+                    )
+            except Exception as exc:
+                failed = getattr(exc, "prediction", None)
+                if failed is not None:
+                    span.prediction(failed)
+                raise
+            span.prediction(prediction)
         return output
 
     run_sync = blocking(run)
+    async_run = run
+    """The official client's name for :meth:`run` (``await client.async_run(...)``)."""
 
     def stream(
         self,
@@ -244,16 +407,62 @@ class Client:
 
     stream_sync = blocking_iter(stream)
 
+    async def start(
+        self,
+        ref: str | Model | Version | None = None,
+        input: Mapping[str, Any] | None = None,
+        *,
+        deployment: str | None = None,
+        cancel_after: str | int | float | timedelta | None = None,
+        file_encoding: str | None = None,
+        webhook: str | None = None,
+        webhook_events_filter: Iterable[str] | None = None,
+    ) -> Prediction:
+        """Start a run and return its prediction at once, without waiting for it.
+
+        Takes what :meth:`run` takes (any model reference, including ``owner/name`` of a model
+        that is not official: its latest version runs); follow it with
+        ``prediction.async_wait()``, ``async_result()`` or ``async_stream()``.
+        """
+        options = RunOptions(
+            wait=False,
+            cancel_on_exit=False,
+            cancel_after=cancel_after,
+            file_encoding=file_encoding,
+            webhook=webhook,
+            webhook_events_filter=webhook_events_filter,
+        )
+        prediction, _ = await create_prediction(
+            self, resolve_target(ref, deployment), input, options, wait=None
+        )
+        return prediction
+
+    start_sync = blocking(start)
+
+    def async_stream(
+        self,
+        ref: str | Model | Version | None = None,
+        input: Mapping[str, Any] | None = None,
+        **options: Any,
+    ) -> AwaitableStream:
+        """The official client's name for :meth:`stream`. ``async for e in
+        client.async_stream(...)`` works, and so does the official ``async for e in await
+        client.async_stream(...)``."""
+        return AwaitableStream(self.stream(ref, input, **options))
+
     # -- batch ---------------------------------------------------------------------------
     def batch(
         self,
         ref: str | Model | Version | None,
-        inputs: Iterable[Mapping[str, Any]] | AsyncIterable[Mapping[str, Any]],
+        inputs: Iterable[Mapping[str, Any] | BatchItem]
+        | AsyncIterable[Mapping[str, Any] | BatchItem],
         *,
         deployment: str | None = None,
         concurrency: int = DEFAULT_CONCURRENCY,
         ordered: bool = False,
         on_progress: Callable[[BatchProgress], object] | None = None,
+        on_start: Callable[[BatchItem, Prediction | None], object] | None = None,
+        on_created: Callable[[BatchItem, Prediction | None], object] | None = None,
         wait: bool | int = False,
         timeout: float | None = None,
         cancel_after: str | int | float | timedelta | None = None,
@@ -276,6 +485,12 @@ class Client:
         running; the final progress report lists the items not handed out. ``ref``,
         ``deployment`` and the other options are as for :meth:`run`, except that ``wait``
         defaults to ``False`` (so that a cancellation can reach every prediction).
+
+        To resume work, ``inputs`` may also yield :class:`BatchItem` objects: an item with its
+        own ``index`` and, in ``adopt``, the id of a prediction already created for it, which
+        is followed instead of creating another. ``on_start(item, None)`` is called just before
+        an item's prediction is created and ``on_created(item, prediction)`` as soon as it
+        exists (to journal ids, as ``replicate-async batch`` does).
         """
         options = RunOptions(
             wait=wait,
@@ -295,6 +510,8 @@ class Client:
             concurrency=concurrency,
             ordered=ordered,
             on_progress=on_progress,
+            on_start=on_start,
+            on_created=on_created,
         )
 
     batch_sync = blocking_iter(batch)
@@ -353,6 +570,131 @@ class Client:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class AwaitableStream:
+    """An event stream that is also awaitable (``await`` gives the stream itself), so code
+    written for the official ``async for e in await replicate.async_stream(...)`` runs."""
+
+    def __init__(self, events: AsyncGenerator[StreamEvent, None]) -> None:
+        self._events = events
+
+    def __aiter__(self) -> AwaitableStream:
+        return self
+
+    async def __anext__(self) -> StreamEvent:
+        return await self._events.__anext__()
+
+    async def aclose(self) -> None:
+        """Stop early: close the connection (and cancel the prediction, by default)."""
+        await self._events.aclose()
+
+    def __await__(self) -> Any:
+        async def itself() -> AwaitableStream:
+            return self
+
+        return itself().__await__()
+
+
+class _Accounts:
+    """``client.accounts.current()``: the official client's name for ``client.account.get()``."""
+
+    def __init__(self, account: AccountNamespace) -> None:
+        self._account = account
+
+    async def async_current(self) -> Account:
+        """The account that owns the token."""
+        return await self._account.async_get()
+
+    def current(self) -> Account:
+        """The account that owns the token (blocking)."""
+        return self._account.get()
+
+
+class _ProgressReporter:
+    """Feeds ``on_progress`` for one run: the created prediction, each change of status or
+    logs seen by reading it (a separate object: the run's own prediction is never touched),
+    and the terminal prediction."""
+
+    POLL_CEILING = 1.0
+
+    def __init__(
+        self,
+        client: Client,
+        callback: ProgressCallback,
+        also: Callable[[Prediction], object] | None = None,
+    ) -> None:
+        self._client = client
+        self._callback = callback
+        self._also = also
+        self._created: asyncio.Future[Prediction] = asyncio.get_running_loop().create_future()
+        self._last: tuple[str | None, str | None] | None = None
+
+    def created(self, prediction: Prediction) -> None:
+        if self._also is not None:
+            self._also(prediction)
+        if not self._created.done():
+            self._created.set_result(copy.copy(prediction))
+
+    async def report(self, prediction: Prediction, *, always: bool = False) -> None:
+        key = (prediction.status, prediction.logs)
+        if key == self._last and not always:
+            return
+        self._last = key
+        try:
+            result = self._callback(prediction)
+            if asyncio.iscoroutine(result) or isinstance(result, asyncio.Future):
+                await result
+        except Exception:
+            log.warning("on_progress raised; ignored", exc_info=True)
+
+    async def _watch(self) -> None:
+        prediction = await self._created
+        await self.report(prediction)
+        backoff = Backoff(initial=0.1, ceiling=self.POLL_CEILING)
+        while True:
+            await asyncio.sleep(backoff.next())
+            try:
+                latest = await self._client.predictions.async_get(prediction.id)
+            except Exception:  # progress never breaks the run
+                continue
+            await self.report(latest)
+            if latest.terminal:
+                return
+
+    async def run(self, work: Awaitable[tuple[Prediction, Any]]) -> tuple[Prediction, Any]:
+        watcher = asyncio.ensure_future(self._watch())
+        try:
+            prediction, output = await work
+        except Exception as exc:
+            ended = getattr(exc, "prediction", None)
+            if isinstance(ended, Prediction):  # failed, canceled, aborted: the end too
+                await self.report(ended, always=True)
+            raise
+        finally:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+        if self._last is None and self._created.done():
+            await self.report(self._created.result())
+        await self.report(prediction, always=True)
+        return prediction, output
+
+
+def cog_scope_token() -> Secret | None:
+    """Inside a Cog predictor on Replicate, the token of the current request's scope (as the
+    official client reads it: ``cog.current_scope().context["REPLICATE_API_TOKEN"]``)."""
+    try:
+        import cog  # type: ignore[import-not-found, unused-ignore]
+
+        context = cog.current_scope().context
+        for key, value in dict(context).items():
+            if str(key).upper() == "REPLICATE_API_TOKEN" and isinstance(value, str):
+                if value.strip():
+                    return Secret(value.strip())
+    except Exception:  # no cog, an older cog without scopes, or no current request
+        return None
+    return None
 
 
 def _retry_policy(retry: RetryPolicy | int | None) -> RetryPolicy:

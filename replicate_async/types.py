@@ -8,6 +8,7 @@ and must never crash a client (``aborted`` is one that older clients did not kno
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
@@ -31,6 +32,7 @@ __all__ = [
     "Page",
     "Prediction",
     "PredictionURLs",
+    "Progress",
     "SearchCollection",
     "SearchDocPage",
     "SearchModelMetadata",
@@ -122,6 +124,10 @@ class _Data:
         data = self.to_dict()
         return data[key]
 
+    def keys(self) -> Any:
+        """The field names (so ``dict(prediction)`` works, as with the official client)."""
+        return self.to_dict().keys()
+
 
 @attrs.define(kw_only=True)
 class Account(_Data):
@@ -171,13 +177,68 @@ class Model(_Data):
 
 @attrs.define(kw_only=True)
 class PredictionURLs(_Data):
-    """URLs of a prediction. ``stream`` is on another host than the API; ``web`` may be absent."""
+    """URLs of a prediction. ``stream`` is on another host than the API; ``web`` may be absent.
+
+    Attributes (``urls.stream``) or, as the official client's dict, keys: ``urls["stream"]``,
+    ``"stream" in urls``, ``dict(urls)`` (only the URLs the API sent). ``urls.get`` is the
+    prediction's URL, not ``dict.get``.
+    """
 
     get: str | None = None
     cancel: str | None = None
     stream: str | None = None
     web: str | None = None
     extra: dict[str, Any] = _extra()
+
+    def _present(self) -> dict[str, Any]:
+        return {k: v for k, v in self.to_dict().items() if v is not None}
+
+    def __getitem__(self, key: str) -> Any:
+        """``urls["stream"]``; ``KeyError`` for a URL the API did not send."""
+        return self._present()[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._present()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._present())
+
+    def __len__(self) -> int:
+        return len(self._present())
+
+    def keys(self) -> Any:
+        """The names of the URLs the API sent (so ``dict(urls)`` works)."""
+        return self._present().keys()
+
+    def items(self) -> Any:
+        """``(name, url)`` pairs of the URLs the API sent."""
+        return self._present().items()
+
+
+_PROGRESS = re.compile(r"^\s*(?P<percentage>\d+)%\s*\|.+?\|\s*(?P<current>\d+)\/(?P<total>\d+)")
+
+
+@attrs.frozen
+class Progress:
+    """Progress read from a tqdm-style log line (``" 45%|████      | 45/100 [00:02<00:03]"``),
+    as the official client reads it: ``percentage`` is a fraction (0.45), ``current``/``total``
+    the counts."""
+
+    percentage: float
+    current: int
+    total: int
+
+    @classmethod
+    def parse(cls, logs: str | None) -> Progress | None:
+        """The progress of the last progress-bar line of ``logs`` (``None``: none)."""
+        lines = (logs or "").split("\n")
+        for line in reversed(lines):
+            line = line.rsplit("\r", 1)[-1].strip()  # a redrawn bar: what a terminal shows
+            matches = _PROGRESS.findall(line)
+            if len(matches) == 1:
+                percentage, current, total = map(int, matches[0])
+                return cls(percentage / 100.0, current, total)
+        return None
 
 
 @attrs.define(kw_only=True)
@@ -309,6 +370,36 @@ class Prediction(_Job):
 
     def _fetch(self) -> Awaitable[Prediction]:
         return self._bound().predictions.async_get(self.id)
+
+    @property
+    def progress(self) -> Progress | None:
+        """The progress its logs show (the last tqdm-style line), or ``None``."""
+        return Progress.parse(self.logs) if self.logs else None
+
+    async def async_output_iterator(self) -> AsyncIterator[Any]:
+        """Its output items as they appear (the official ``output_iterator``): polls it until
+        it is terminal and yields each new item of a list output once. A failed, canceled or
+        aborted prediction raises after the items it produced."""
+        from ._core.backoff import Backoff
+        from ._core.errors import raise_for_status
+
+        client = self._bound()
+        backoff = Backoff.from_env(ceiling=client.poll_interval)
+        seen = 0
+        while True:
+            output = self.output if isinstance(self.output, list) else []
+            for item in output[seen:]:
+                yield item
+            seen = max(seen, len(output))
+            if self.terminal:
+                break
+            await client._sleep(backoff.next())
+            await self.async_reload()
+        if self.output is not None and not isinstance(self.output, list) and seen == 0:
+            yield self.output
+        raise_for_status(self)
+
+    output_iterator = blocking_iter(async_output_iterator)
 
     def _post_cancel(self) -> Awaitable[Prediction]:
         return self._bound().predictions.async_cancel(self.id)

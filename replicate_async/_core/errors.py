@@ -72,6 +72,7 @@ __all__ = [
     "UnprocessableEntityError",
     "auth_hint",
     "error_from_response",
+    "raise_for_status",
 ]
 
 
@@ -433,3 +434,24 @@ def with_hint(exc: E, hint: str) -> E:
     new.hint = hint
     new.__traceback__ = None
     return new
+
+
+def raise_for_status(prediction: Prediction) -> None:
+    """Raise the error a terminal, unsuccessful prediction stands for (PEER-DEFECTS 4, 6)."""
+    status = prediction.status
+    if status == "succeeded":
+        return
+    if status == "failed":
+        error = prediction.error
+        raise ModelError(
+            f"prediction {prediction.id} failed: {error if error else 'no error text'}"
+            " (the prediction, with its logs, is on the exception)",
+            prediction,
+        )
+    if status == "canceled":
+        raise PredictionCanceledError(f"prediction {prediction.id} was canceled", prediction)
+    if status == "aborted":
+        raise PredictionAbortedError(
+            f"prediction {prediction.id} was aborted: its deadline passed before it started",
+            prediction,
+        )

@@ -16,18 +16,25 @@ headers, bytes) or a byte stream back. It owns:
   never follow redirects, downloads never carry the token;
 - that nothing an error holds carries the token: aiohttp's request records (``request_info``,
   kept by its response errors and responses) show ``Authorization`` redacted, and the
-  aiohttp error kept as ``__cause__`` loses its traceback (whose frames held the headers).
+  aiohttp error kept as ``__cause__`` loses its traceback (whose frames held the headers);
+- proxies: ``proxy=`` or ``HTTP(S)_PROXY``/``NO_PROXY``, never a plain-HTTP hop that would show
+  the token to a proxy on another machine unless asked (``allow_insecure_proxy=True``);
+- a session or connector the application brings (never closed here), and the request/response
+  hooks of :mod:`.telemetry`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import ipaddress
 import json
 import logging
 import os
 import ssl as ssl_module
+import time
+import urllib.request
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from pathlib import Path
@@ -42,11 +49,13 @@ from .._core.config import Secret, Timeouts
 from .._core.errors import (
     APIConnectionError,
     APITimeoutError,
+    ConfigurationError,
     TransportError,
     error_from_response,
 )
 from .._core.http_types import ByteStream, Part, RateLimiter, Request, Response
 from .._core.retry import RetryPolicy, parse_retry_after
+from .telemetry import Hooks, RequestEvent, ResponseEvent
 
 __all__ = [
     "ByteStream",
@@ -207,6 +216,73 @@ def _origin(url: URL) -> tuple[str, str, int | None]:
     return (url.scheme, url.host or "", url.port)
 
 
+class _Pool:
+    """What a client and its :meth:`Transport.derive` copies share: the per-loop sessions, the
+    session or connector the application brought, the proxy settings and the closed flag."""
+
+    def __init__(
+        self,
+        *,
+        max_connections: int,
+        session: aiohttp.ClientSession | None,
+        connector: aiohttp.BaseConnector | None,
+        proxy: URL | None,
+        trust_env: bool,
+        allow_insecure_proxy: bool,
+    ) -> None:
+        self.sessions: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopSession] = (
+            weakref.WeakKeyDictionary()
+        )
+        self.closing: set[asyncio.Task[None]] = set()
+        self.closed = False
+        self.limiter: RateLimiter | None = None
+        self.max_connections = max_connections
+        self.user_session = session
+        self.user_connector = connector
+        self.proxy = proxy
+        self.trust_env = trust_env
+        self.allow_insecure_proxy = allow_insecure_proxy
+
+
+_open_pools: weakref.WeakSet[_Pool] = weakref.WeakSet()
+
+
+def _is_loopback(host: str | None) -> bool:
+    if not host:
+        return False
+    if host.lower() in ("localhost", "localhost.localdomain") or host.lower().endswith(
+        ".localhost"
+    ):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def proxy_url(value: str | URL | None) -> URL | None:
+    """Check a ``proxy=`` argument: an absolute ``http://`` or ``https://`` URL."""
+    if value is None:
+        return None
+    url = URL(str(value))
+    if url.scheme not in ("http", "https") or not url.host:
+        raise ConfigurationError(
+            f"proxy must be an http:// or https:// URL such as 'http://proxy:3128', got {value!r}"
+        )
+    return url
+
+
+def _env_proxy(url: URL) -> URL | None:
+    """The proxy ``HTTP_PROXY``/``HTTPS_PROXY`` (any case) name for ``url``, unless ``NO_PROXY``
+    excludes its host (the rules of :mod:`urllib.request`, as aiohttp's ``trust_env``)."""
+    proxies = urllib.request.getproxies_environment()
+    raw = proxies.get(url.scheme)
+    bypass = getattr(urllib.request, "proxy_bypass_environment")  # noqa: B009 (untyped)
+    if not raw or bypass(url.host or "", proxies):
+        return None
+    return proxy_url(raw)
+
+
 class Transport:
     """Sends requests for one client. See the module docstring for what it owns."""
 
@@ -222,7 +298,27 @@ class Transport:
         max_connections: int = 200,
         limiter: RateLimiter | None = None,
         ssl: ssl_module.SSLContext | None = None,
+        default_headers: Mapping[str, str] | None = None,
+        session: aiohttp.ClientSession | None = None,
+        connector: aiohttp.BaseConnector | None = None,
+        proxy: str | URL | None = None,
+        trust_env: bool = True,
+        allow_insecure_proxy: bool = False,
+        hooks: Hooks | None = None,
     ) -> None:
+        if session is not None and connector is not None:
+            raise ConfigurationError("pass session= or connector=, not both")
+        self.default_headers = check_default_headers(default_headers)
+        self.hooks = hooks or Hooks()
+        self._pool = _Pool(
+            max_connections=max_connections,
+            session=session,
+            connector=connector,
+            proxy=proxy_url(proxy),
+            trust_env=trust_env,
+            allow_insecure_proxy=allow_insecure_proxy,
+        )
+        _open_pools.add(self._pool)
         self.base_url = base_url
         self._ssl = ssl
         self._base = str(base_url).rstrip("/")
@@ -231,14 +327,71 @@ class Transport:
         self.timeouts = timeouts
         self.retry = retry
         self.sleep = sleep
-        self.limiter = limiter
-        self._max_connections = max_connections
+        self._pool.limiter = limiter
         self._auth_origins = {_origin(base_url)}
-        self._sessions: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopSession] = (
-            weakref.WeakKeyDictionary()
-        )
-        self.closed = False
-        self._closing: set[asyncio.Task[None]] = set()
+        self._sessions = self._pool.sessions
+        self._closing = self._pool.closing
+
+    # -- options shared with copies ------------------------------------------------------
+    @property
+    def closed(self) -> bool:
+        """Whether the client (and every copy made by :meth:`derive`) is closed."""
+        return self._pool.closed
+
+    @closed.setter
+    def closed(self, value: bool) -> None:
+        self._pool.closed = value
+
+    @property
+    def limiter(self) -> RateLimiter | None:
+        """The rate limiter of the client and of every copy made by :meth:`derive`."""
+        return self._pool.limiter
+
+    @limiter.setter
+    def limiter(self, value: RateLimiter | None) -> None:
+        self._pool.limiter = value
+
+    def derive(
+        self,
+        *,
+        timeouts: Timeouts | None = None,
+        retry: RetryPolicy | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Transport:
+        """A transport with other timeouts, retries or extra headers that shares this one's
+        sessions, limiter, token, trusted stream origins, hooks and lifetime."""
+        other = object.__new__(Transport)
+        other.__dict__.update(self.__dict__)
+        if timeouts is not None:
+            other.timeouts = timeouts
+        if retry is not None:
+            other.retry = retry
+        if headers:
+            other.default_headers = {**self.default_headers, **check_default_headers(headers)}
+        return other
+
+    def proxy_for(self, url: URL) -> URL | None:
+        """The proxy a request to ``url`` goes through (``None``: direct).
+
+        Raises :class:`ConfigurationError` when the token would cross a plain-HTTP hop to a
+        proxy on another machine, unless ``allow_insecure_proxy=True`` was given.
+        """
+        pool = self._pool
+        proxy = pool.proxy or (_env_proxy(url) if pool.trust_env else None)
+        if (
+            proxy is not None
+            and url.scheme == "http"
+            and not _is_loopback(proxy.host)
+            and self.may_authorize(url)
+            and not pool.allow_insecure_proxy
+        ):
+            raise ConfigurationError(
+                f"refusing to send the API token in clear text through the proxy "
+                f"{proxy.with_user(None).with_password(None)} to the plain-HTTP URL "
+                f"{url.with_query(None)}: use an https:// base_url, set NO_PROXY, or pass "
+                f"Client(allow_insecure_proxy=True) to allow it"
+            )
+        return proxy
 
     def detached(self) -> Transport:
         """A new transport with this one's configuration and none of its sessions or state.
@@ -246,12 +399,18 @@ class Transport:
         For a last request (a cancel) that must go out while this transport closes or its event
         loop ends; the caller closes it.
         """
+        pool = self._pool
         return Transport(
             base_url=self.base_url,
             token=self._token,
             user_agent=self._user_agent,
             timeouts=self.timeouts,
             retry=self.retry,
+            ssl=self._ssl,
+            default_headers=self.default_headers,
+            proxy=pool.proxy,
+            trust_env=pool.trust_env,
+            allow_insecure_proxy=pool.allow_insecure_proxy,
         )
 
     # -- who may receive the token -------------------------------------------------------
@@ -278,7 +437,7 @@ class Transport:
         return URL(self._base + (url if url.startswith("/") else "/" + url), encoded=False)
 
     def _headers(self, url: URL, extra: Mapping[str, str], auth: bool = True) -> dict[str, str]:
-        headers = {"User-Agent": self._user_agent}
+        headers = {"User-Agent": self._user_agent, **self.default_headers}
         if auth and self.may_authorize(url):
             headers["Authorization"] = f"Bearer {self._token().reveal()}"
         headers.update(extra)
@@ -288,29 +447,39 @@ class Transport:
     async def session(self) -> aiohttp.ClientSession:
         """This event loop's session, created on first use."""
         if self.closed:
-            from .._core.errors import ConfigurationError
-
             raise ConfigurationError("this client is closed; create a new Client")
         loop = asyncio.get_running_loop()
+        user_session = self._pool.user_session
+        if user_session is not None:
+            return _check_user_session(user_session, loop)
         state = self._sessions.get(loop)
         if state is not None and state.pid == os.getpid() and not state.session.closed:
             return state.session
-        connector = aiohttp.TCPConnector(
-            limit=self._max_connections,
-            limit_per_host=0,
-            ssl=self._ssl if self._ssl is not None else True,
-        )
-        session = aiohttp.ClientSession(
-            connector=connector,
-            timeout=aiohttp.ClientTimeout(total=None, sock_connect=self.timeouts.connect),
-            auto_decompress=True,
-            trust_env=False,
-            request_class=_RedactingRequest,
-        )
+        session = self._new_session(loop)
         guard = _session_guard(session)
         await guard.__anext__()
         self._sessions[loop] = _LoopSession(session, guard, loop, os.getpid())
         return session
+
+    def _new_session(self, loop: asyncio.AbstractEventLoop) -> aiohttp.ClientSession:
+        connector = self._pool.user_connector
+        if connector is not None:
+            _check_loop(getattr(connector, "_loop", None), loop, "connector")
+        return aiohttp.ClientSession(
+            connector=connector
+            or aiohttp.TCPConnector(
+                limit=self._pool.max_connections,
+                limit_per_host=0,
+                ssl=self._ssl if self._ssl is not None else True,
+            ),
+            connector_owner=connector is None,
+            timeout=aiohttp.ClientTimeout(total=None, sock_connect=self.timeouts.connect),
+            auto_decompress=True,
+            # Proxies from the environment are chosen per request by proxy_for(), which also
+            # keeps the token off plain-HTTP proxies; trust_env would add ~/.netrc credentials.
+            trust_env=False,
+            request_class=_RedactingRequest,
+        )
 
     def close_current_loop_soon(self) -> None:
         """Close the running loop's session from a task (for blocking callers on that loop)."""
@@ -396,7 +565,9 @@ class Transport:
             try:
                 if self.limiter is not None:
                     await self.limiter.acquire(request.rate_class)
+                started = await self._before(method, shown, attempt)
                 status, resp_headers, payload = await self._attempt(request, url, method, opened)
+                await self._after(method, shown, attempt, started, status, resp_headers)
             except asyncio.CancelledError as exc:
                 _cut_below(exc)
                 raise
@@ -462,6 +633,7 @@ class Transport:
             headers=self._headers(url, {**content_headers, **request.headers}, auth=request.auth),
             timeout=self._timeout(request),
             allow_redirects=False,
+            proxy=self.proxy_for(url),
         ) as resp:
             payload = await resp.read()
             return resp.status, resp.headers, payload
@@ -519,16 +691,20 @@ class Transport:
         timeout = aiohttp.ClientTimeout(
             total=None, sock_connect=self.timeouts.connect, sock_read=idle
         )
+        proxy = self.proxy_for(target)
         session = await self.session()
         opened = False
         try:
+            started = await self._before("GET", shown, 1)
             async with session.get(
                 target,
                 headers=self._headers(target, extra, auth=auth),
                 timeout=timeout,
                 allow_redirects=allow_redirects,
                 max_redirects=max_redirects,
+                proxy=proxy,
             ) as resp:
+                await self._after("GET", shown, 1, started, resp.status, resp.headers)
                 if resp.status >= 300:
                     body = await resp.read()
                     raise error_from_response(
@@ -544,10 +720,102 @@ class Transport:
             kind = _error_kind(exc)
             raise _transport_error(exc, kind, "GET", shown, 1) from _scrub(exc)
 
+    # -- hooks ---------------------------------------------------------------------------
+    async def _before(self, method: str, url: str, attempt: int) -> float:
+        if self.hooks:
+            await self.hooks.request(RequestEvent(method=method, url=url, attempt=attempt))
+        return time.monotonic()
+
+    async def _after(
+        self,
+        method: str,
+        url: str,
+        attempt: int,
+        started: float,
+        status: int,
+        headers: Mapping[str, str],
+    ) -> None:
+        if self.hooks:
+            await self.hooks.response(
+                ResponseEvent(
+                    method=method,
+                    url=url,
+                    attempt=attempt,
+                    status=status,
+                    elapsed=time.monotonic() - started,
+                    request_id=headers.get("X-Request-Id") or headers.get("Replicate-Request-Id"),
+                )
+            )
+
+
+_FORBIDDEN_HEADERS = frozenset({"authorization", "host", "content-length", "transfer-encoding"})
+
+
+def check_default_headers(headers: Mapping[str, str] | None) -> dict[str, str]:
+    """Validate ``default_headers``: string names and values, never ``Authorization``."""
+    result: dict[str, str] = {}
+    for name, value in (headers or {}).items():
+        if not isinstance(name, str) or not isinstance(value, str):
+            raise ConfigurationError("default_headers must map header names to string values")
+        if name.lower() in _FORBIDDEN_HEADERS:
+            raise ConfigurationError(
+                f"default_headers cannot set {name!r}"
+                + ("; pass api_token" if name.lower() == "authorization" else "")
+            )
+        if any(c in name + value for c in "\r\n"):
+            raise ConfigurationError(f"header {name!r} contains a line break")
+        result[name] = value
+    return result
+
+
+def _check_loop(owner: object, loop: asyncio.AbstractEventLoop, what: str) -> None:
+    if owner is not None and owner is not loop:
+        raise ConfigurationError(
+            f"the {what} given to Client belongs to another event loop: call the client's async "
+            f"methods from that loop (blocking twins such as run_sync run on a loop of their own)"
+        )
+
+
+def _check_user_session(
+    session: aiohttp.ClientSession, loop: asyncio.AbstractEventLoop
+) -> aiohttp.ClientSession:
+    if session.closed:
+        raise ConfigurationError("the aiohttp session given to Client is closed")
+    _check_loop(getattr(session, "_loop", None), loop, "aiohttp session")
+    return session
+
 
 async def _close_state(state: _LoopSession) -> None:
     await state.session.close()
     await state.guard.aclose()
+
+
+def _close_pools_at_exit() -> None:
+    """Close the sessions still open when the interpreter exits, on the loops that own them,
+    so no "Unclosed client session" noise follows a script's last line (or its traceback)."""
+    for pool in list(_open_pools):
+        states = list(pool.sessions.values())
+        pool.sessions.clear()
+        for state in states:
+            with contextlib.suppress(Exception):
+                _close_state_now(state)
+
+
+def _close_state_now(state: _LoopSession) -> None:
+    if state.pid != os.getpid() or state.session.closed:
+        return
+    loop = state.loop
+    if loop.is_closed():
+        state.session.detach()  # nothing can run there: forget it without a warning
+        return
+    if loop.is_running():  # the bridge loop: its daemon thread still runs during atexit
+        future = asyncio.run_coroutine_threadsafe(_close_state(state), loop)
+        future.result(timeout=5)
+    else:
+        loop.run_until_complete(_close_state(state))
+
+
+atexit.register(_close_pools_at_exit)
 
 
 def _error_kind(exc: BaseException) -> Literal["connect", "timeout", "read"]:

@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 from .._core.errors import ConfigurationError
 from .._core.ratelimit import LimiterStats, TokenBucketLimiter
 from ..types import Model, Version
-from .batch_engine import DEFAULT_CONCURRENCY, Engine, ProgressCallback
+from .batch_engine import DEFAULT_CONCURRENCY, Engine, Hook, ProgressCallback
 from .batch_types import BatchProgress, BatchResult, BatchStoppedError, Item
 from .run import RunOptions
 
@@ -72,6 +72,8 @@ def run_batch(
     ordered: bool = False,
     on_progress: ProgressCallback | None = None,
     window: int | None = None,
+    on_start: Hook | None = None,
+    on_created: Hook | None = None,
 ) -> AsyncGenerator[BatchResult, None]:
     """The engine behind ``client.batch``: validates everything now, runs when iterated."""
     engine = Engine(
@@ -83,6 +85,8 @@ def run_batch(
         ordered=ordered,
         on_progress=on_progress,
         window=window,
+        on_start=on_start,
+        on_created=on_created,
     )
     if isinstance(inputs, AsyncIterable):
         return engine.results(_aitems(inputs))
@@ -95,11 +99,11 @@ def run_batch(
 
 def _items(inputs: Iterable[Any]) -> Iterator[Item]:
     for index, value in enumerate(inputs):
-        yield Item(index, value)
+        yield value if isinstance(value, Item) else Item(index, value)
 
 
 async def _aitems(inputs: AsyncIterable[Any]) -> AsyncIterator[Item]:
     index = 0
     async for value in inputs:
-        yield Item(index, value)
+        yield value if isinstance(value, Item) else Item(index, value)
         index += 1

@@ -30,13 +30,11 @@ from urllib.parse import quote
 from .._core.backoff import Backoff
 from .._core.errors import (
     ConfigurationError,
-    ModelError,
-    PredictionAbortedError,
-    PredictionCanceledError,
     ReplicateAsyncError,
     ReplicateError,
     ServerError,
     TransportError,
+    raise_for_status,
 )
 from .._core.request import MAX_WAIT
 from .._core.sse import SSEDecoder
@@ -76,27 +74,6 @@ CREATE_ANSWER_LIMIT = MAX_WAIT + 30
 # Cancel requests that outlive the task that started them.
 _BACKGROUND: set[asyncio.Task[Any]] = set()
 _CANCELS: set[asyncio.Task[Any]] = set()  # the cancel requests among them (drain() waits)
-
-
-def raise_for_status(prediction: Prediction) -> None:
-    """Raise the error a terminal, unsuccessful prediction stands for (PEER-DEFECTS 4, 6)."""
-    status = prediction.status
-    if status == "succeeded":
-        return
-    if status == "failed":
-        error = prediction.error
-        raise ModelError(
-            f"prediction {prediction.id} failed: {error if error else 'no error text'}"
-            " (the prediction, with its logs, is on the exception)",
-            prediction,
-        )
-    if status == "canceled":
-        raise PredictionCanceledError(f"prediction {prediction.id} was canceled", prediction)
-    if status == "aborted":
-        raise PredictionAbortedError(
-            f"prediction {prediction.id} was aborted: its deadline passed before it started",
-            prediction,
-        )
 
 
 def file_factory(client: OpsClient, use_file_output: bool) -> Callable[[str], Any] | None:

@@ -13,7 +13,7 @@ import attrs
 import click
 from rich.console import Console
 
-from .._client import Client
+from .. import Client
 from ._errors import EXIT_INTERRUPTED, CliError, report_error
 
 __all__ = [

@@ -25,9 +25,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from .._client import Client
-from .._ops.batch import BatchProgress
-from ..types import Prediction
+from .. import BatchProgress, Client, Prediction
 from ..webhooks import sign, verify
 
 __all__ = [

@@ -22,7 +22,7 @@ import click
 from rich.console import Console
 from rich.markup import escape
 
-from .._core.errors import (
+from .. import (
     AuthenticationError,
     ConfigurationError,
     InvalidReferenceError,

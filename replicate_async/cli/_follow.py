@@ -6,36 +6,39 @@ import asyncio
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .._core.backoff import Backoff
-from .._core.errors import (
+from .. import (
+    Client,
     ModelError,
+    Prediction,
     PredictionAbortedError,
     PredictionCanceledError,
     PredictionError,
+    Training,
 )
 from ._outputs import print_output, save_files, shape_output, walk_files
 from ._render import echo_json, to_jsonable
 from ._status import StatusLine
 
 if TYPE_CHECKING:
-    from .._client import Client
-    from ..types import Prediction, Training
     from ._context import CliState
 
 __all__ = ["check_succeeded", "follow", "present"]
 
+FIRST_POLL_DELAY = 0.05
 MAX_POLL_DELAY = 1.0  # the status line should feel live; 1 req/s is far below the rate limit
 
 
 async def follow(
     state: CliState, prediction: Prediction | Training, label: str, *, quiet: bool
 ) -> None:
-    """Poll a prediction or training (in place) until it is terminal, with the status line."""
-    backoff = Backoff.from_env()
+    """Poll a prediction or training (in place) until it is terminal, with the status line:
+    quickly at first, then once a second."""
+    delay = FIRST_POLL_DELAY
     with StatusLine(state.err, label, enabled=not quiet) as line:
         line.update(prediction)
         while not prediction.terminal:
-            await asyncio.sleep(min(backoff.next(), MAX_POLL_DELAY))
+            await asyncio.sleep(delay)
+            delay = min(delay * 1.5, MAX_POLL_DELAY)
             await prediction.async_reload()
             line.update(prediction)
 

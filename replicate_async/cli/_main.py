@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from .._client import __version__
+from .. import __version__
 from ._context import CliState, configure_logging
 from ._errors import CliError
 

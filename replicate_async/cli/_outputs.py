@@ -11,16 +11,13 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from .._core.errors import ConfigurationError
-from .._ops.file_output import FileOutput
-from .._ops.file_output import unique_path as _unique_path
-from .._ops.run import shape_output as run_shape_output
+from .. import ConfigurationError, FileOutput
+from .. import unique_path as _unique_path
 from ._errors import CliError
 from ._render import to_jsonable
 
 if TYPE_CHECKING:
-    from .._client import Client
-    from ..types import Prediction
+    from .. import Client, Prediction
 
 __all__ = [
     "print_output",
@@ -36,7 +33,8 @@ async def shape_output(client: Client, prediction: Prediction) -> Any:
     """The prediction's output shaped by its version's schema, as ``run()`` shapes it: token
     streams joined into text, ``format: uri`` values as :class:`FileOutput` (nothing else).
     Raises the library's error for a failed, canceled or aborted prediction."""
-    return await run_shape_output(client, prediction)
+    del client  # the prediction is bound to it
+    return await prediction.async_result()
 
 
 def walk_files(value: Any, replace: Callable[[FileOutput], Any]) -> Any:
@@ -52,7 +50,7 @@ def walk_files(value: Any, replace: Callable[[FileOutput], Any]) -> Any:
 
 def unique_path(directory: Path, name: str, taken: set[str]) -> Path:
     """``directory/name``, or ``name-1``, ``name-2`` … when taken; never outside ``directory``
-    (the library's :func:`~replicate_async._ops.file_output.unique_path`, as a CLI error)."""
+    (the library's :func:`replicate_async.unique_path`, as a CLI error)."""
     try:
         return _unique_path(directory.resolve(), name, taken)
     except ConfigurationError as exc:

@@ -32,18 +32,16 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from .._client import Client
-from .._core.ratelimit import TokenBucketLimiter
-from .._ops.batch import (
-    DEFAULT_CONCURRENCY,
+from .. import (
+    BatchItem,
     BatchProgress,
     BatchResult,
     BatchStoppedError,
-    Engine,
-    Item,
+    Client,
+    Prediction,
+    TokenBucketLimiter,
 )
-from .._ops.run import RunOptions
-from ..types import Prediction
+from ..batch import DEFAULT_CONCURRENCY
 from ._batch_files import (
     Done,
     InputLine,
@@ -164,7 +162,7 @@ class _BatchRun:
             page = next_page
 
     # -- running -----------------------------------------------------------------------------
-    def items(self, live: dict[Key, Pending]) -> Iterator[Item]:
+    def items(self, live: dict[Key, Pending]) -> Iterator[BatchItem]:
         """The items to run, read lazily; bad lines are written as failed results here."""
         for line in read_input(self.input_path):
             key = line.key
@@ -180,7 +178,7 @@ class _BatchRun:
             entry = live.get(key)
             adopt = entry.prediction_id if entry is not None else None
             self.counts.adopted += adopt is not None
-            yield Item(line.number, value, adopt)
+            yield BatchItem(line.number, value, adopt)
 
     def bad_line(self, line: InputLine, key: Key, reason: str) -> None:
         self.err.print(f"[yellow]line {line.number}:[/yellow] {escape(reason)}")
@@ -200,11 +198,11 @@ class _BatchRun:
         self.counts.failed += 1
         self.advance()
 
-    def starting(self, item: Item, _: Prediction | None) -> None:
+    def starting(self, item: BatchItem, _: Prediction | None) -> None:
         digest, attempt = self.running[item.index]
         self.journal.starting((item.index, digest), attempt)
 
-    def created(self, item: Item, prediction: Prediction | None) -> None:
+    def created(self, item: BatchItem, prediction: Prediction | None) -> None:
         if prediction is not None:
             self.journal.created((item.index, self.running[item.index][0]), prediction.id)
 
@@ -348,7 +346,6 @@ def batch_command(
     failed, 130 when interrupted.
     """
     run = _BatchRun(model, input_path, output_path, state.err)
-    options = RunOptions(wait=False, timeout=timeout, use_file_output=False)
 
     async def main() -> bool:
         live, orphans = run.plan(retry_failed)
@@ -356,14 +353,16 @@ def batch_command(
             if rate_limit is not None:
                 client.rate_limiter = TokenBucketLimiter(rate_limit) if rate_limit > 0 else None
             await run.find_orphans(client, live, orphans)
-            engine = Engine(
-                client,
+            results = client.batch(
                 model,
-                options,
+                run.items(live),
                 concurrency=concurrency,
                 on_progress=run.on_progress,
                 on_start=run.starting,
                 on_created=run.created,
+                wait=False,
+                timeout=timeout,
+                use_file_output=False,
             )
             run.progress = _progress(state.err, quiet)
             run.task_id = run.progress.add_task(
@@ -374,7 +373,7 @@ def batch_command(
             finished = False
             try:
                 with run.progress:
-                    async for result in engine.results(run.items(live)):
+                    async for result in results:
                         run.record(result)
                 finished = True
             finally:

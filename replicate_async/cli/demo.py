@@ -22,8 +22,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.syntax import Syntax
 
-from .._client import Client
-from .._core.ratelimit import TokenBucketLimiter
+from .. import Client, TokenBucketLimiter
 from ._context import CliState, pass_state, quiet_server_logs
 from ._demo_steps import fan_out, generate_image, stream_answer, webhook_round_trip
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..types import Deployment
+from .. import Deployment
 from ._context import CliState, confirm, json_option, pass_state
 from ._render import collect, echo_json, show_record, show_table
 

@@ -13,8 +13,14 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ..providers._eval import DEFAULT_EVAL_CONCURRENCY, EvalResult, run_eval, write_results
-from ..providers._eval_config import EvalConfig, load_eval_config
+from ..providers import (
+    DEFAULT_EVAL_CONCURRENCY,
+    EvalConfig,
+    EvalResult,
+    load_eval_config,
+    run_eval,
+    write_results,
+)
 from ._context import CliState, json_option, pass_state
 from ._errors import EXIT_FAILED
 from ._render import plain

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from ..types import File
+from .. import File
 from ._context import CliState, confirm, json_option, pass_state
 from ._errors import CliError
 from ._render import collect, echo_json, show_record, show_table

@@ -7,7 +7,7 @@ from typing import Any
 import click
 from rich.markdown import Markdown
 
-from ..types import Model
+from .. import Model
 from ._context import CliState, json_option, pass_state
 from ._render import collect, echo_json, show_record, show_table
 

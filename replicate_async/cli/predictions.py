@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ..types import Prediction
+from .. import Prediction
 from ._context import CliState, json_option, pass_state
 from ._follow import follow, present
 from ._render import collect, echo_json, show_record, show_table

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import attrs
 import click
 
-from .._core.backoff import Backoff
-from .._core.errors import RunTimeoutError
-from .._ops.file_output import FileOutput
-from .._ops.run import RunOptions, run_prediction
+from .. import Client, FileOutput, Prediction, RunTimeoutError
 from ._context import CliState, json_option, pass_state
 from ._follow import present
 from ._inputs import parse_inputs
@@ -21,15 +18,15 @@ from ._outputs import save_file
 from ._render import echo_json
 from ._status import StatusLine, short_ref
 
-if TYPE_CHECKING:
-    from .._client import Client
-    from ..types import Prediction
-
 __all__ = ["run_command"]
 
-STATUS_POLL_CEILING = 1.0
-"""Most seconds between the status line's own reads of the prediction (logs, progress); it
-reads fast at first, so short predictions show their progress too."""
+
+@attrs.frozen
+class RunOptions:
+    """The options of one ``run`` command that reach the library."""
+
+    timeout: float | None = None
+    cancel_after: str | None = None
 
 
 @click.command("run")
@@ -95,14 +92,7 @@ def run_command(
     parsed = parse_inputs(inputs)
     if stream and (detach or as_json):
         raise click.UsageError("--stream prints text as it arrives; drop --detach/--json")
-    options = RunOptions(
-        # Never sync mode (Prefer: wait): it holds the create request until the prediction
-        # ends, so the status line would be blind and Ctrl-C could not name the prediction to
-        # cancel. Created at once and then followed, it is canceled whenever the run stops.
-        wait=False,
-        timeout=timeout,
-        cancel_after=cancel_after,
-    )
+    options = RunOptions(timeout=timeout, cancel_after=cancel_after)
     label = short_ref(model) if model else f"deployment {deployment}"
     directory = None if no_download else output_dir
 
@@ -140,37 +130,28 @@ async def _run_with_status(
     *,
     quiet: bool,
 ) -> tuple[Prediction, Any]:
-    """``run()``, with the status line fed by its own reads of the prediction (a separate
-    object: the run's own prediction is never touched while it waits)."""
+    """``client.run()``, its ``on_progress`` feeding the status line; the last report is the
+    terminal prediction (with its metrics) that the output belongs to."""
     with StatusLine(state.err, label, enabled=not quiet) as line:
-        created: asyncio.Future[Prediction] = asyncio.get_running_loop().create_future()
+        seen: list[Prediction] = []
 
-        def on_created(prediction: Prediction) -> None:
+        def on_progress(prediction: Prediction) -> None:
+            seen.append(prediction)
             line.update(prediction)
-            if not created.done():
-                created.set_result(prediction)
 
-        watcher = asyncio.create_task(_watch(client, created, line))
-        try:
-            return await run_prediction(
-                client, model, inputs, options, deployment=deployment, on_created=on_created
-            )
-        finally:
-            watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watcher
-
-
-async def _watch(client: Client, created: asyncio.Future[Prediction], line: StatusLine) -> None:
-    prediction = await created
-    backoff = Backoff(initial=0.1, ceiling=STATUS_POLL_CEILING)
-    while True:
-        await asyncio.sleep(backoff.next())
-        with contextlib.suppress(Exception):  # the status line never breaks the run
-            latest = await client.predictions.async_get(prediction.id)
-            line.update(latest)
-            if latest.terminal:
-                return
+        output = await client.run(
+            model,
+            inputs,
+            deployment=deployment,
+            # Never sync mode (Prefer: wait): it holds the create request until the prediction
+            # ends, so the status line would be blind and Ctrl-C could not name the prediction
+            # to cancel. Created at once and then followed, it is canceled when the run stops.
+            wait=False,
+            timeout=options.timeout,
+            cancel_after=options.cancel_after,
+            on_progress=on_progress,
+        )
+        return seen[-1], output
 
 
 async def _detach(
@@ -182,10 +163,8 @@ async def _detach(
     options: RunOptions,
     as_json: bool,
 ) -> None:
-    from .._ops.run import create_prediction, resolve_target
-
-    prediction, _ = await create_prediction(
-        client, resolve_target(model, deployment), inputs, options, wait=None
+    prediction = await client.start(
+        model, inputs, deployment=deployment, cancel_after=options.cancel_after
     )
     if as_json:
         echo_json(prediction)

@@ -6,7 +6,7 @@ import asyncio
 
 import click
 
-from ..types import Training
+from .. import Training
 from ._context import CliState, json_option, pass_state
 from ._follow import check_succeeded, follow
 from ._inputs import parse_inputs

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .._core.llama_guard import LLAMA_GUARD_CATEGORIES
+from ..providers._llama_guard import LLAMA_GUARD_CATEGORIES
 from ._cog import cog_document
 from ._jobs import Job
 from ._ports import RunnerGen, RunnerHost

@@ -34,7 +34,14 @@ from ._config import (
     parse_provider_id,
     resolve_settings,
 )
-from ._eval import EvalResult, run_eval, run_eval_sync, write_results, write_results_sync
+from ._eval import (
+    DEFAULT_EVAL_CONCURRENCY,
+    EvalResult,
+    run_eval,
+    run_eval_sync,
+    write_results,
+    write_results_sync,
+)
 from ._eval_config import (
     EvalCase,
     EvalConfig,
@@ -60,6 +67,7 @@ from ._provider import (
 )
 
 __all__ = [
+    "DEFAULT_EVAL_CONCURRENCY",
     "ENV_DEFAULTS",
     "LLAMA_GUARD_CATEGORIES",
     "EvalCase",

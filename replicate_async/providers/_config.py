@@ -24,9 +24,7 @@ from typing import Any, Literal
 
 import attrs
 
-from .._core.config import Secret
-from .._core.errors import ConfigurationError, InvalidReferenceError
-from .._core.refs import ModelRef, parse_ref
+from .. import ConfigurationError, InvalidReferenceError, ModelRef, Secret, parse_ref
 
 __all__ = [
     "CREDENTIAL_KEYS",

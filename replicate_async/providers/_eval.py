@@ -17,10 +17,7 @@ from typing import Any
 
 import attrs
 
-from .._client import Client
-from .._core.errors import ReplicateAsyncError, ReplicateError
-from .._io.bridge import blocking
-from .._ops.file_output import FileOutput
+from .. import Client, FileOutput, ReplicateAsyncError, ReplicateError, blocking
 from ._config import ProviderKind
 from ._eval_config import EvalCase, EvalConfig
 from ._prompt import ModerationResult

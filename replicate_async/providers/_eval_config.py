@@ -30,9 +30,8 @@ from pathlib import Path
 from typing import Any
 
 import attrs
-import yaml
 
-from .._core.errors import ConfigurationError
+from .. import ConfigurationError
 from ._config import ProviderId, parse_provider_id
 from ._prompt import as_chat
 
@@ -243,6 +242,18 @@ def parse_eval_config(data: Any, base_dir: Path | None = None) -> EvalConfig:
     return config
 
 
+def _yaml() -> Any:
+    """PyYAML, imported when a config is read: it comes with the ``cli`` extra."""
+    try:
+        import yaml
+    except ImportError:
+        raise ConfigurationError(
+            "reading eval configs needs PyYAML, from the 'cli' extra: "
+            "pip install 'replicate_async[cli]'"
+        ) from None
+    return yaml
+
+
 def load_eval_config(path: str | Path) -> EvalConfig:
     """Read and validate an eval config file (YAML or JSON)."""
     path = Path(path)
@@ -250,6 +261,7 @@ def load_eval_config(path: str | Path) -> EvalConfig:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigurationError(f"cannot read eval config {str(path)!r}: {exc}") from None
+    yaml = _yaml()
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:

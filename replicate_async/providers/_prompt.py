@@ -17,8 +17,8 @@ from typing import Any
 
 import attrs
 
-from .._core.errors import ReplicateAsyncError
-from .._core.llama_guard import LLAMA_GUARD_CATEGORIES
+from .. import ReplicateAsyncError
+from ._llama_guard import LLAMA_GUARD_CATEGORIES
 
 __all__ = [
     "LLAMA_GUARD_CATEGORIES",

@@ -11,12 +11,7 @@ from typing import Any, Literal
 
 import attrs
 
-from .._client import Client
-from .._core.errors import ConfigurationError
-from .._core.refs import ModelRef
-from .._io.bridge import blocking
-from .._ops.file_output import FileOutput
-from .._ops.run import RunOptions, run_prediction
+from .. import Client, ConfigurationError, FileOutput, ModelRef, Prediction, blocking
 from ._config import (
     ProviderId,
     ProviderKind,
@@ -130,7 +125,12 @@ class ReplicateProvider:
         self.unsupported: Unsupported = unsupported
         self.label = label
         self.timeout = timeout
-        self._options = RunOptions(timeout=timeout)  # validates timeout now, not at first run
+        if timeout is not None and (
+            isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0
+        ):  # checked now, not at the first run
+            raise ConfigurationError(
+                f"timeout must be a positive number of seconds or None, got {timeout!r}"
+            )
         self._accepted: frozenset[str] | None = None
         self._accepted_known = False
         self._pending: dict[asyncio.AbstractEventLoop, asyncio.Task[frozenset[str] | None]] = {}
@@ -277,11 +277,12 @@ class ReplicateProvider:
         failed prediction raises :class:`~replicate_async.ModelError`.
         """
         prepared = await self.prepare(prompt, assistant=assistant)
-        prediction, output = await run_prediction(
-            self._client, str(self.ref), dict(prepared.input), self._options
+        created: list[Prediction] = []
+        output = await self._client.run(
+            str(self.ref), dict(prepared.input), timeout=self.timeout, on_created=created.append
         )
         return ProviderResponse(
-            self.kind, self.shape(output), prepared.input, prepared.dropped, prediction.id
+            self.kind, self.shape(output), prepared.input, prepared.dropped, created[0].id
         )
 
     run_sync = blocking(run)
