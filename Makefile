@@ -34,6 +34,8 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check replicate_async tests benchmarks examples scripts
 	$(BIN)/ruff format --check replicate_async tests benchmarks examples scripts
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/python scripts/import_graph.py --quiet
 
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict replicate_async

@@ -50,7 +50,7 @@ from .resources.webhooks import Webhooks
 from .types import Account, File, Model, Prediction, SearchResults, Version
 
 if TYPE_CHECKING:
-    import aiohttp
+    from ._io.transport import BaseConnector, ClientSession
 
 __all__ = ["Client", "ProgressCallback"]
 
@@ -108,8 +108,8 @@ class Client:
         proxy: str | None = None,
         trust_env: bool = True,
         allow_insecure_proxy: bool = False,
-        session: aiohttp.ClientSession | None = None,
-        connector: aiohttp.BaseConnector | None = None,
+        session: ClientSession | None = None,
+        connector: BaseConnector | None = None,
         on_request: Hook | Iterable[Hook] | None = None,
         on_response: Hook | Iterable[Hook] | None = None,
         event_hooks: Mapping[str, Iterable[Hook]] | None = None,

@@ -58,7 +58,9 @@ from .._core.retry import RetryPolicy, parse_retry_after
 from .telemetry import Hooks, RequestEvent, ResponseEvent
 
 __all__ = [
+    "BaseConnector",
     "ByteStream",
+    "ClientSession",
     "Part",
     "RateLimiter",
     "Request",
@@ -68,6 +70,11 @@ __all__ = [
 ]
 
 log = logging.getLogger("replicate_async")
+
+# The aiohttp types a caller may bring (Client(session=..., connector=...)), named here so that
+# nothing above this module imports aiohttp.
+ClientSession = aiohttp.ClientSession
+BaseConnector = aiohttp.BaseConnector
 
 _CONNECT_TIMEOUT = getattr(aiohttp, "ConnectionTimeoutError", ())
 _REDACTED = "<redacted>"

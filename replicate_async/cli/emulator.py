@@ -7,8 +7,7 @@ import contextlib
 
 import click
 
-from ..emulator import serve_forever
-from ..emulator._tls import TLSUnavailableError
+from ..emulator import TLSUnavailableError, serve_forever
 from ._errors import CliError
 
 __all__ = ["emulator_command"]

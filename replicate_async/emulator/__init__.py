@@ -11,6 +11,7 @@ from ._jobs import Job
 from ._options import Options
 from ._server import Emulator, serve_forever
 from ._state import DeliveryRecord, RequestRecord, Stats
+from ._tls import TLSUnavailableError
 from ._webhooks import WebhookDelivery, sign
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "RealClock",
     "RequestRecord",
     "Stats",
+    "TLSUnavailableError",
     "VirtualClock",
     "WebhookDelivery",
     "serve_forever",

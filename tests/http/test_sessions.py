@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import aiohttp
 import pytest
 
@@ -40,7 +42,9 @@ async def test_a_session_of_another_loop_is_refused_clearly(
     async with aiohttp.ClientSession() as session:
         client = Client(api_token=TOKEN, base_url=replicate_emulator.url, session=session)
         with pytest.raises(ConfigurationError, match="another event loop"):
-            client.models.get("replicate/hello-world")  # the blocking twin: the bridge's loop
+            # the blocking twin, from a thread as a script would call it: it runs on the
+            # bridge's loop, which does not own this session
+            await asyncio.to_thread(client.models.get, "replicate/hello-world")
         await client.aclose()
 
 

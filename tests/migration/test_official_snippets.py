@@ -76,7 +76,7 @@ SNIPPETS: dict[str, str] = {
             stream=True,
         )
 
-        for event in prediction.stream():
+        for event in prediction.stream_sync():
             print(str(event), end="")
     """,
     "browser_stream_url_server_side": """
