@@ -197,12 +197,17 @@ class Lifetimes:
     async def aclose(self, *, skip: asyncio.AbstractEventLoop | None = None) -> None:
         """The client is closing: cancel every prediction its calls still own (the calls see
         it canceled), finish the creates on their way, and wait (bounded) for all of it."""
+        loop = asyncio.get_running_loop()
         with self._lock:
             owned = list(self._owned.values())
-        for life in owned:
-            life.close_from(asyncio.get_running_loop())
+        ending = [life.close_from(loop) for life in owned]
         try:
             await self.drain(skip=skip)
+            # The calls see their predictions canceled (a stream's ``done``, a poll) and end,
+            # before the sessions they read from close under them.
+            waits = [end for end in ending if end is not None]
+            if waits:
+                await asyncio.wait(waits, timeout=CANCEL_TIMEOUT)
         except asyncio.TimeoutError:
             log.warning("closing the client left cleanups under way: %s", self.pending())
 
@@ -220,10 +225,12 @@ class Lifetime:
     """
 
     __slots__ = (
+        "busy",
         "cancel_on_exit",
         "canceled",
         "create_task",
         "created",
+        "ended",
         "loop",
         "prediction",
         "registry",
@@ -239,6 +246,9 @@ class Lifetime:
         self.created = False  # this call created the prediction (not adopted it)
         self.canceled = False
         self.loop: asyncio.AbstractEventLoop | None = None
+        self.ended: asyncio.Future[None] | None = None  # set up by ``close_from``
+        #: The call is running (a stream's generator: not suspended at a ``yield``).
+        self.busy = True
 
     async def __aenter__(self) -> Lifetime:
         self.loop = asyncio.get_running_loop()
@@ -257,6 +267,8 @@ class Lifetime:
                 await self.abandon(exc)
         finally:
             self.registry._discard(self)
+            if self.ended is not None and not self.ended.done():
+                self.ended.set_result(None)
 
     async def create(self, create: Awaitable[T]) -> T:
         """THE shielded create: the request runs in a task of its own, so a caller who gives
@@ -320,14 +332,20 @@ class Lifetime:
         self.cancel_on_exit = False
         return self.registry.cancel(prediction)
 
-    def close_from(self, loop: asyncio.AbstractEventLoop) -> None:
-        """``client.aclose()`` on ``loop``: start this lifetime's cleanup now, on its own loop."""
+    def close_from(self, loop: asyncio.AbstractEventLoop) -> asyncio.Future[None] | None:
+        """``client.aclose()`` on ``loop``: start this lifetime's cleanup now, on its own loop;
+        on ``loop`` itself, a future done when the call has ended."""
         if not self.cancel_on_exit:
-            return
+            return None
         if self.loop is loop:
             self._cleanup()
-        elif self.loop is not None and self.loop.is_running():
+            if not self.busy:
+                return None  # a generator left suspended: it ends when it is closed
+            self.ended = loop.create_future()
+            return self.ended
+        if self.loop is not None and self.loop.is_running():
             self.loop.call_soon_threadsafe(self._cleanup)
+        return None
 
     def timeout_message(self, message: str) -> str:
         prediction = self.prediction

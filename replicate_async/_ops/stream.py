@@ -165,6 +165,7 @@ async def _events(
             )
             async with closing(source.batches()) as batches:
                 async for batch in batches:
+                    life.busy = False  # at a yield, the consumer holds the generator
                     for sse in cast("list[StreamEvent]", batch):
                         if sse.event == "output":  # the hot path: the decoder's own object
                             append(sse.data)
@@ -176,6 +177,7 @@ async def _events(
                             await _end(prediction, sse)
                             return
                         # Anything else (a keep-alive "ping", a new event type) is skipped.
+                    life.busy = True
         # The stream cannot go on: the prediction itself finishes the job.
         await wait_for_terminal(client, prediction, use_stream=False)
         for event in _remainder(emitted, prediction.output, shape):
