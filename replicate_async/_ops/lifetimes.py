@@ -133,13 +133,13 @@ class Lifetimes:
             life.release()  # the caller has it now: its lifetime is the caller's
             return result
 
+    # One dict operation each, atomic under the GIL (calls on several threads' loops share
+    # the client); readers take a snapshot with ``list(...)``, which is atomic too.
     def _add(self, life: Lifetime) -> None:
-        with self._lock:
-            self._owned[id(life)] = life
+        self._owned[id(life)] = life
 
     def _discard(self, life: Lifetime) -> None:
-        with self._lock:
-            self._owned.pop(id(life), None)
+        self._owned.pop(id(life), None)
 
     def pending(self) -> list[str]:
         """What the background cleanups under way are about (prediction ids or models)."""
@@ -198,8 +198,7 @@ class Lifetimes:
         """The client is closing: cancel every prediction its calls still own (the calls see
         it canceled), finish the creates on their way, and wait (bounded) for all of it."""
         loop = asyncio.get_running_loop()
-        with self._lock:
-            owned = list(self._owned.values())
+        owned = list(self._owned.values())
         ending = [life.close_from(loop) for life in owned]
         try:
             await self.drain(skip=skip)

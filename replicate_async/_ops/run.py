@@ -52,7 +52,7 @@ from .._core.request import (
 )
 from ..types import Model, Prediction, Version
 from .file_input import delete_uploads, prepare_input
-from .lifetimes import SYNC_WAIT
+from .lifetimes import SYNC_WAIT, Lifetime
 from .wait import NOT_CACHED, raise_for_status, shape_cached, shape_output, wait_for_terminal
 
 if TYPE_CHECKING:
@@ -302,35 +302,48 @@ async def run_prediction(
     """
     target = resolve_target(ref, deployment)
     life = client._lifetimes.own(target.shown, cancel=options.cancel_on_exit)
+    if options.timeout is None:
+        return await _run(client, target, input, options, life, on_created)
     deadline = Deadline(options.timeout)
     try:
-        async with deadline, life:
-            prediction, target = await life.create(
-                create_prediction(client, target, input, options, wait=options.sync_wait())
-            )
-            if on_created is not None:
-                on_created(prediction)
-            if not prediction.terminal:
-                await wait_for_terminal(client, prediction)
-            output = shape_cached(
-                client, prediction, use_file_output=options.use_file_output, model=target.model
-            )
-            if output is NOT_CACHED:
-                output = await shape_output(
-                    client,
-                    prediction,
-                    use_file_output=options.use_file_output,
-                    model=target.model,
-                    hint=target.hint,
-                )
-            life.release()
+        async with deadline:
+            return await _run(client, target, input, options, life, on_created)
     except asyncio.TimeoutError:
         if not deadline.expired:
             raise
         what = f"run of {target.shown}" if target.shown else "run"
         message = life.timeout_message(f"{what} did not finish within {options.timeout:g} s")
         prediction_id = life.prediction.id if life.prediction is not None else None
-        raise RunTimeoutError(
-            message, prediction_id=prediction_id, canceled=life.canceled
-        ) from None
+        canceled = life.canceled
+        raise RunTimeoutError(message, prediction_id=prediction_id, canceled=canceled) from None
+
+
+async def _run(
+    client: Client,
+    target: Target,
+    input: Any,
+    options: RunOptions,
+    life: Lifetime,
+    on_created: Callable[[Prediction], object] | None,
+) -> tuple[Prediction, Any]:
+    async with life:
+        prediction, target = await life.create(
+            create_prediction(client, target, input, options, wait=options.sync_wait())
+        )
+        if on_created is not None:
+            on_created(prediction)
+        if not prediction.terminal:
+            await wait_for_terminal(client, prediction)
+        output = shape_cached(
+            client, prediction, use_file_output=options.use_file_output, model=target.model
+        )
+        if output is NOT_CACHED:
+            output = await shape_output(
+                client,
+                prediction,
+                use_file_output=options.use_file_output,
+                model=target.model,
+                hint=target.hint,
+            )
+        life.release()
     return prediction, output
