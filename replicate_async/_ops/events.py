@@ -117,19 +117,15 @@ class EventSource:
                         await chunks.aclose()
             except (TransportError, ReplicateError) as exc:
                 log.debug("stream of %s broke: %s", self.name, exc)
-                if isinstance(exc, ReplicateError) and not (
-                    isinstance(exc, ServerError) or exc.status == 429
-                ):
+                if not _resumable(exc):
                     return  # 401/404 …: this stream cannot be resumed
             if self.unmatched:
                 return
             first = False
-            if progress:
-                idle, backoff = 0, _backoff()
-            else:
-                idle += 1
-                if idle >= RECONNECTS:
-                    return
+            # Backoff starts over after a connection that brought something new.
+            idle, backoff = (0, _backoff()) if progress else (idle + 1, backoff)
+            if idle >= RECONNECTS:
+                return
             await self._sleep(self._delay(backoff))
 
     def _headers(self) -> dict[str, str] | None:
@@ -185,6 +181,11 @@ class EventSource:
         self._fresh = fresh
         self.resume_id = resume
         return out
+
+
+def _resumable(exc: TransportError | ReplicateError) -> bool:
+    """Whether a failed connection may be tried again: network errors, 5xx and 429."""
+    return not isinstance(exc, ReplicateError) or isinstance(exc, ServerError) or exc.status == 429
 
 
 def _backoff() -> Backoff:
