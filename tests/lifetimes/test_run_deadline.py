@@ -5,11 +5,13 @@ prediction is canceled either way."""
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import pytest
 
 from replicate_async import RunTimeoutError
 from replicate_async.emulator import Emulator
+from replicate_async.emulator.pytest_plugin import FAST_DEFAULTS
 
 INSTANT = "replicate/instant"  # no stream: run() polls through the client's sleep
 SLOW = {"model_timings": {INSTANT: (0.0, 10_000.0)}}
@@ -50,3 +52,31 @@ async def test_the_timeout_alone_raises_run_timeout_error(replicate_emulator: Em
             )
     assert info.value.canceled
     assert replicate_emulator.predictions[str(info.value.prediction_id)].status == "canceled"
+
+
+def test_a_create_cut_off_by_the_end_of_asyncio_run_is_reported(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Cancelled twice (Ctrl-C twice), a run stops waiting for its create to name the
+    # prediction, and the client finishes that in the background; if the program then ends
+    # with the create still on the wire, nothing can name the prediction: a warning says
+    # which model may still run.
+    llama = "meta/meta-llama-3-8b-instruct"
+    with Emulator(**FAST_DEFAULTS, model_timings={llama: (0.0, 10_000.0)}) as emu:
+        emu.faults.add(route="*predictions.create", latency=5.0)
+
+        async def main() -> None:
+            client = emu.client()  # closed by the loop's shutdown (its session guard)
+            task = asyncio.ensure_future(client.run(llama, {"prompt": "hi"}, wait=False))
+            await asyncio.sleep(0.1)  # the create is on the wire (held by the latency)
+            task.cancel()
+            await asyncio.sleep(0)  # the run starts waiting for the create, shielded
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await asyncio.wait_for(task, BOUND)
+            assert client._lifetimes.pending()  # the cleanup goes on in the background
+
+        with caplog.at_level(logging.WARNING, logger="replicate_async"):
+            asyncio.run(main())
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert any(llama in m and "may still be running" in m for m in warnings), warnings
