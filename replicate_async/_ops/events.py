@@ -23,6 +23,7 @@ the prediction itself), and the caller stops reading at ``done``.
 from __future__ import annotations
 
 import logging
+import operator
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
@@ -55,6 +56,7 @@ class EventSource:
     """The events of ``url`` across reconnections (see the module docstring)."""
 
     __slots__ = (
+        "_first",
         "_fresh",
         "_opener",
         "_prev",
@@ -93,6 +95,7 @@ class EventSource:
         #: The iteration ended because a replay could not be matched.
         self.unmatched = False
         self._yielded = False  # any event yielded yet
+        self._first = True  # reading the first connection
 
     async def batches(self) -> AsyncGenerator[list[ServerSentEvent], None]:
         """Per chunk, the events not yielded before (an empty chunk yields nothing)."""
@@ -139,6 +142,7 @@ class EventSource:
         self, chunks: AsyncIterator[bytes], first: bool
     ) -> AsyncGenerator[list[ServerSentEvent], None]:
         decoder = SSEDecoder(retry=self.retry, event_type=self.event_type)
+        self._first = first
         self._prev = ""
         # On a reconnection, only an event with a new id is known to be new.
         self._fresh = first or not self._yielded
@@ -156,6 +160,16 @@ class EventSource:
 
     def _accept(self, events: list[ServerSentEvent]) -> list[ServerSentEvent]:
         """The events not yielded before (the hot path: one set lookup per event)."""
+        if self._first:
+            # Nothing can be a replay on the first connection: remember the ids (in C) and
+            # hand the decoder's own list on.
+            if events:
+                self._seen.update(map(_ID, events))
+                last = events[-1].id
+                self._prev = last
+                if last:
+                    self.resume_id = last
+            return events
         seen = self._seen
         prev = self._prev
         fresh = self._fresh
@@ -181,6 +195,9 @@ class EventSource:
         self._fresh = fresh
         self.resume_id = resume
         return out
+
+
+_ID = operator.attrgetter("id")
 
 
 def _resumable(exc: TransportError | ReplicateError) -> bool:
