@@ -33,6 +33,7 @@ from ._io.transport import Transport
 from ._ops.batch import DEFAULT_CONCURRENCY, BatchProgress, BatchResult, run_batch
 from ._ops.batch_types import Item as BatchItem
 from ._ops.file_input import delete_uploads, prepare_input
+from ._ops.lifetimes import Lifetimes
 from ._ops.run import RunOptions, create_prediction, resolve_target, run_prediction
 from ._ops.schemas import SchemaCache
 from ._ops.stream import stream_prediction, stream_run
@@ -145,6 +146,7 @@ class Client:
         )
         self._bind_namespaces()
         self._schemas = SchemaCache(self.models)
+        self._lifetimes = Lifetimes()  # what this client's calls created and may abandon
 
     predictions: Predictions
     models: Models
@@ -533,13 +535,16 @@ class Client:
     async def aclose(self) -> None:
         """Close every HTTP session this client opened (idempotent).
 
-        Cancels of remote predictions still on their way (a cancelled ``run``) are waited for
-        first, up to 10 s, so they go out before the session closes.
+        Predictions that calls still running on this client created and would cancel on exit
+        (``run``, ``stream``, ``batch`` …) are canceled first, creates still on their way are
+        waited for and what they made canceled, and cancels under way are waited for, so that
+        all of it goes out before the sessions close.
         """
-        if not self._transport.closed:
-            from ._ops.wait import drain
+        await self._aclose()
 
-            await drain()
+    async def _aclose(self, skip: asyncio.AbstractEventLoop | None = None) -> None:
+        if not self._transport.closed:
+            await self._lifetimes.aclose(skip=skip)
         await self._transport.aclose()
 
     def close(self) -> None:
@@ -553,11 +558,13 @@ class Client:
             running = False
         if running and in_bridge_thread():
             raise ConfigurationError("use `await client.aclose()` inside coroutines")
+        skip = None
         if running:
             # Inside a running loop (a notebook cell): that loop is blocked while we wait, so
             # its session is closed by a task it runs next; the others close on the bridge.
+            skip = asyncio.get_running_loop()
             self._transport.close_current_loop_soon()
-        run_blocking(self.aclose())
+        run_blocking(self._aclose(skip))
 
     async def __aenter__(self) -> Client:
         return self

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 import os
 import threading
 import weakref
@@ -30,6 +31,8 @@ from typing import Any, ParamSpec, TypeVar
 from yarl import URL
 
 from .._core.errors import ReplicateAsyncError
+
+log = logging.getLogger("replicate_async")
 
 __all__ = [
     "BlockingCallError",
@@ -162,6 +165,11 @@ CLEANUP_TIMEOUT = 30.0
 """Seconds an interrupted blocking call waits for its coroutine to clean up (cancel requests)."""
 
 
+CLEANUP_TIMEOUT = 100.0
+"""Seconds an interrupted blocking call waits for its coroutine to clean up: a create on its
+way answers within its ``Prefer: wait`` (at most 60 s), then the cancel request goes out."""
+
+
 async def _signalling(
     coro: Coroutine[Any, Any, T], started: threading.Event, ended: threading.Event
 ) -> T:
@@ -178,7 +186,8 @@ def run_blocking(coro: Coroutine[Any, Any, T]) -> T:
     Interrupting the wait (Ctrl-C) cancels the coroutine and waits (up to ``CLEANUP_TIMEOUT``,
     or until a second Ctrl-C) until it has cleaned up, so the work it started is undone (``run``
     cancels its remote prediction) before the interrupt propagates: the bridge is a daemon
-    thread, and an interpreter that exits takes it down wherever it is.
+    thread, and an interpreter that exits takes it down wherever it is. An interrupt that
+    comes before the coroutine was handed to the bridge closes it unstarted.
     """
     if in_bridge_thread():
         coro.close()
@@ -186,18 +195,22 @@ def run_blocking(coro: Coroutine[Any, Any, T]) -> T:
             "a blocking replicate_async call was made from the library's own event-loop thread; "
             "use the async_… / await form inside coroutines"
         )
-    loop = get_bridge_loop()
     started, ended = threading.Event(), threading.Event()
-    future = asyncio.run_coroutine_threadsafe(_signalling(coro, started, ended), loop)
+    wrapped = _signalling(coro, started, ended)
+    future = None
     try:
+        future = asyncio.run_coroutine_threadsafe(wrapped, get_bridge_loop())
         return future.result()
     except BaseException:
-        if not future.done():
+        if future is None:
+            wrapped.close()  # interrupted before it was handed over: it never ran
+            coro.close()
+        elif not future.done():
             # A concurrent future is marked cancelled at once, whatever its task still does:
             # wait for the coroutine itself to end (unless it never started: nothing to undo).
             future.cancel()
-            if started.is_set():
-                ended.wait(CLEANUP_TIMEOUT)
+            if started.is_set() and not ended.wait(CLEANUP_TIMEOUT):
+                log.warning("an interrupted call is still cleaning up (canceling predictions)")
         raise
 
 

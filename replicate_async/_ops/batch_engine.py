@@ -24,17 +24,16 @@ from .._core.errors import (
 )
 from ..types import Model, Prediction, Version
 from .batch_types import BatchProgress, BatchResult, BatchStoppedError, Item
+from .lifetimes import ANSWER_TIMEOUT, CANCEL_TIMEOUT
 from .run import RunOptions, resolve_target, run_prediction
-from .wait import CANCEL_TIMEOUT, cancel_remote, give_up, shape_output, wait_for_terminal
+from .wait import shape_output, wait_for_terminal
 
 if TYPE_CHECKING:
     from .context import OpsClient
 
-__all__ = ["CREATE_GRACE", "DEFAULT_CONCURRENCY", "Engine", "Hook", "ProgressCallback"]
+__all__ = ["DEFAULT_CONCURRENCY", "Engine", "Hook", "ProgressCallback"]
 
 DEFAULT_CONCURRENCY = 32
-CREATE_GRACE = 10.0
-"""Seconds a cancelled batch waits for in-flight creates to name the predictions to cancel."""
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 # Errors that say nothing about one input but about the whole batch: they stop it.
@@ -47,8 +46,6 @@ class _Slot:
     item: Item
     task: asyncio.Task[BatchResult] | None = None
     prediction: Prediction | None = None
-    creating: bool = False  # the create request has been sent (or is about to be)
-    created: asyncio.Event = attrs.field(factory=asyncio.Event)
 
 
 ProgressCallback = Callable[[BatchProgress], object]
@@ -234,7 +231,6 @@ class Engine:
                 await self._wait_for_probe(slot)
                 if self.on_start is not None:
                     self.on_start(item, None)
-                slot.creating = True
                 prediction, output = await run_prediction(
                     self.client,
                     self.ref,
@@ -286,7 +282,6 @@ class Engine:
 
     def _created(self, slot: _Slot, prediction: Prediction) -> None:
         slot.prediction = prediction
-        slot.created.set()
         if slot is self._probe:
             self._learn(prediction)
         if self.on_created is not None:
@@ -300,15 +295,14 @@ class Engine:
         except NotFoundError:
             return None
         self._created(slot, prediction)
-        try:
+        # As in run(): given up (cancelled, or the wait failed), it is canceled.
+        async with self.client._lifetimes.own(
+            prediction.id, cancel=self.options.cancel_on_exit
+        ) as life:
+            life.adopt(prediction)
+            life.created = True  # an error names it, as run()'s do
             await wait_for_terminal(self.client, prediction)
-        except asyncio.CancelledError:
-            if self.options.cancel_on_exit and not prediction.terminal:
-                await cancel_remote(prediction)
-            raise
-        except Exception as exc:  # as in run(): a failed wait does not leave it running
-            await give_up(prediction, exc, cancel=self.options.cancel_on_exit)
-            raise
+            life.release()
         output = await shape_output(
             self.client,
             prediction,
@@ -328,7 +322,7 @@ class Engine:
                 asyncio.gather(*(self._stop(slot) for slot in slots), return_exceptions=True)
             )
             try:
-                await asyncio.wait_for(asyncio.shield(cleanup), CREATE_GRACE + CANCEL_TIMEOUT + 5)
+                await asyncio.wait_for(asyncio.shield(cleanup), ANSWER_TIMEOUT + CANCEL_TIMEOUT)
             except (asyncio.TimeoutError, asyncio.CancelledError):
                 pass  # cancelled twice, or stuck: the cancel requests carry on by themselves
         undelivered: list[BatchResult] = [*self._ready, *self._buffer.values()]
@@ -362,20 +356,12 @@ class Engine:
             await self._report(final=True, undelivered=tuple(undelivered))
 
     async def _stop(self, slot: _Slot) -> None:
+        """Cancel an item's task: its run's lifetime cancels the prediction (waiting for a
+        create on its way to name it) before the task ends."""
         task = slot.task
         assert task is not None
         if task.done():
             return
-        if slot.creating and slot.prediction is None and self.options.sync_wait() is None:
-            # The create is on its way and will name the prediction within milliseconds:
-            # wait for that (bounded), so that run_prediction cancels it before returning.
-            named = asyncio.ensure_future(slot.created.wait())
-            try:
-                await asyncio.wait(
-                    {task, named}, timeout=CREATE_GRACE, return_when=asyncio.FIRST_COMPLETED
-                )
-            finally:
-                named.cancel()
         task.cancel()
         with contextlib.suppress(BaseException):
             await task

@@ -13,6 +13,7 @@ from ..resources._base import ResourceClient
 from ..resources.files import Files
 from ..resources.models import Models
 from ..resources.predictions import Predictions
+from .lifetimes import Lifetimes
 from .schemas import SchemaCache
 
 __all__ = ["OpsClient"]
@@ -25,3 +26,4 @@ class OpsClient(ResourceClient, Protocol):
     models: Models
     files: Files
     _schemas: SchemaCache
+    _lifetimes: Lifetimes

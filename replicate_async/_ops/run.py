@@ -2,21 +2,23 @@
 
 The steps, and the defects each one rules out (``PEER-DEFECTS.md``):
 
-1. **Create** with ``Prefer: wait`` (sync mode). The reference may be ``owner/name``,
-   ``owner/name:<version>``, a bare 64-hex version id (5), a ``Model``/``Version`` object, or
-   ``deployment="owner/name"``; anything else fails before any request.
-2. **Finish** (``_finish``). A sync-mode answer may be ``processing`` with the full output
+1. **Create** with a short ``Prefer: wait`` (sync mode, ``SYNC_WAIT`` = 5 s by default: a
+   fast model's output comes back in the create; a slower one is followed). The reference
+   may be ``owner/name``, ``owner/name:<version>``, a bare 64-hex version id (5), a
+   ``Model``/``Version`` object, or ``deployment="owner/name"``; anything else fails
+   before any request.
+2. **Finish** (``_ops.wait``). A sync-mode answer may be ``processing`` with the full output
    (API-FACTS, "Sync mode"): only a terminal status ends the wait (1), ``aborted`` included
    (4), through the prediction's stream or by polling with adaptive backoff (3).
-3. **Bound it.** ``timeout=`` bounds the whole call; when it expires, or when the awaiting task
-   is cancelled, the remote prediction is canceled too (``cancel_on_exit``), with a shielded,
-   bounded cancel request (3, 30) that survives the end of ``asyncio.run`` (``_finish``,
-   "Abandoning"). A create still on its way is waited for (it answers at once outside sync
-   mode) so that what it made is canceled before the call returns. A step after the create
-   that fails (a network error while waiting, say) cancels the prediction too, and the error
-   says which prediction it was. ``cancel_after=`` sets the server-side deadline.
-   Files uploaded for a create that fails are deleted.
-4. **Shape** (``_finish``) by the version's schema (cached per client): token streams are
+3. **Bound it.** ``timeout=`` bounds the whole call (``asyncio.timeout``: a cancellation from
+   outside is never taken for it). When it expires, when the awaiting task is cancelled
+   (``wait_for``, ``asyncio.timeout``, Ctrl-C) or when a step after the create fails, the
+   prediction's lifetime (``_ops.lifetimes``) cancels the remote prediction
+   (``cancel_on_exit``; 3, 30): a create still on its way is awaited, shielded, until it names
+   the prediction, and the call returns once the cancel has been sent. An error says which
+   prediction it was. ``cancel_after=`` sets the server-side deadline. Files uploaded for a
+   create that fails are deleted.
+4. **Shape** (``_ops.wait``) by the version's schema (cached per client): token streams are
    joined into ``str`` (2), ``format: uri`` values become ``FileOutput`` and nothing else does,
    unless ``use_file_output=False`` (7). ``failed``/``canceled``/``aborted`` raise their own
    errors instead of returning ``None`` (6).
@@ -40,9 +42,9 @@ from .._core.errors import (
     ServerError,
     UnprocessableEntityError,
 )
+from .._core.lifetime import Deadline
 from .._core.refs import parse_deployment, parse_ref
 from .._core.request import (
-    MAX_WAIT,
     cancel_after_header,
     check_input,
     prefer_header,
@@ -51,29 +53,16 @@ from .._core.request import (
 from ..types import Model, Prediction, Version
 from .file_input import delete_uploads, prepare_input
 from .hints import with_model_hints
-from .wait import (
-    CANCEL_TIMEOUT,
-    NOT_CACHED,
-    abandon_create,
-    cancel_remote,
-    cancel_when_created,
-    give_up,
-    raise_for_status,
-    shape_cached,
-    shape_output,
-    wait_for_terminal,
-)
+from .lifetimes import SYNC_WAIT, Lifetime
+from .wait import NOT_CACHED, raise_for_status, shape_cached, shape_output, wait_for_terminal
 
 if TYPE_CHECKING:
     from ..types import File
     from .context import OpsClient
 
 __all__ = [
-    "CANCEL_TIMEOUT",
     "RunOptions",
     "Target",
-    "cancel_remote",
-    "cancel_when_created",
     "create_prediction",
     "raise_for_status",
     "resolve_target",
@@ -83,9 +72,6 @@ __all__ = [
 ]
 
 Ref = str | Model | Version | None
-
-CREATE_GRACE = 5.0
-"""Seconds an abandoned run waits for an in-flight create to learn the id it must cancel."""
 
 
 def _events_tuple(value: Iterable[str] | None) -> tuple[str, ...] | None:
@@ -102,8 +88,9 @@ def _events_tuple(value: Iterable[str] | None) -> tuple[str, ...] | None:
 class RunOptions:
     """How ``run()`` creates, waits and shapes (validated when built, before any request).
 
-    ``wait``: ``True`` (sync mode, 60 s), seconds 1–60, or ``False`` (create, then wait on the
-    stream or poll). ``timeout``: seconds for the whole call. ``cancel_on_exit``: cancel the
+    ``wait``: ``True`` (sync mode for ``SYNC_WAIT`` = 5 s, then the stream or polling),
+    seconds 1–60, or ``False`` (create, then wait on the stream or poll).
+    ``timeout``: seconds for the whole call. ``cancel_on_exit``: cancel the
     remote prediction when the timeout expires or the awaiting task is cancelled.
     ``cancel_after``: server-side deadline (``"5m"``, seconds, ``timedelta``; at least 5 s).
     ``use_file_output``: ``format: uri`` values become ``FileOutput`` (else plain URLs).
@@ -141,14 +128,15 @@ class RunOptions:
                 f"file_encoding must be 'upload', 'data_uri' or None, got {self.file_encoding!r}"
             )
 
-    def sync_wait(self) -> bool | int | None:
-        """The ``Prefer: wait`` value to send: never longer than the whole call may take."""
+    def sync_wait(self) -> int | None:
+        """The ``Prefer: wait`` seconds to send: ``SYNC_WAIT`` for ``wait=True`` (short, so
+        that a run given up during its create learns the id to cancel within seconds), and
+        never longer than the whole call may take."""
         if self.wait is False:
             return None
-        if self.timeout is None:
-            return self.wait
-        limit = MAX_WAIT if self.wait is True else self.wait
-        seconds = int(min(limit, self.timeout))
+        seconds = SYNC_WAIT if self.wait is True else int(self.wait)
+        if self.timeout is not None:
+            seconds = int(min(seconds, self.timeout))
         return seconds if seconds >= 1 else None
 
 
@@ -298,81 +286,6 @@ def _create(
     )
 
 
-class _Run:
-    """The state one ``run_prediction`` call needs to clean up after itself."""
-
-    __slots__ = (
-        "canceled",
-        "client",
-        "create_task",
-        "options",
-        "prediction",
-        "target",
-        "timed_out",
-    )
-
-    def __init__(self, client: OpsClient, options: RunOptions, target: Target) -> None:
-        self.client = client
-        self.options = options
-        self.target = target
-        self.prediction: Prediction | None = None
-        self.create_task: asyncio.Task[Prediction] | None = None
-        self.timed_out = False
-        self.canceled = False
-
-    def expire(self, task: asyncio.Task[Any]) -> None:
-        self.timed_out = True
-        task.cancel()
-
-    async def create(
-        self, input: Any, on_created: Callable[[Prediction], object] | None
-    ) -> Prediction:
-        wait = self.options.sync_wait()
-        prediction, self.target = await create_prediction(
-            self.client, self.target, input, self.options, wait=wait
-        )
-        self.prediction = prediction
-        if on_created is not None:
-            on_created(prediction)
-        return prediction
-
-    async def abandon(self) -> None:
-        """The run was cancelled or timed out: cancel the remote prediction if asked to."""
-        if not self.options.cancel_on_exit:
-            return
-        task = self.create_task
-        if self.prediction is None and task is not None:
-            # Outside sync mode the create answers at once, and a timed-out run capped its
-            # sync wait to the timeout: wait for the answer, so that what it made is canceled
-            # before this call returns (a background task may not outlive the event loop).
-            quick = self.timed_out or self.options.sync_wait() is None
-            grace = CREATE_GRACE if quick else 0.0
-            self.canceled = await abandon_create(task, self.target.shown, grace)
-            return
-        prediction = self.prediction
-        if prediction is None or prediction.terminal:
-            return
-        self.canceled = await cancel_remote(prediction)
-
-    def timeout_error(self) -> RunTimeoutError:
-        prediction = self.prediction
-        what = f"run of {self.target.shown}" if self.target.shown else "run"
-        message = f"{what} did not finish within {self.options.timeout:g} s"
-        if prediction is None:
-            message += "; the prediction was not created in time"
-        elif self.canceled:
-            message += f"; prediction {prediction.id} was canceled"
-        elif prediction.terminal:
-            message += f"; prediction {prediction.id} finished as {prediction.status}"
-        else:
-            message += f"; prediction {prediction.id} is still running"
-        return RunTimeoutError(
-            message,
-            prediction_id=prediction.id if prediction is not None else None,
-            canceled=self.canceled,
-        )
-
-
 async def run_prediction(
     client: OpsClient,
     ref: Ref,
@@ -385,26 +298,44 @@ async def run_prediction(
     """Create, finish and shape one prediction; return the terminal prediction and its output.
 
     ``on_created`` is called with the prediction as soon as it exists. Raises ``ModelError``,
-    ``PredictionCanceledError``, ``PredictionAbortedError`` or ``RunTimeoutError``.
+    ``PredictionCanceledError``, ``PredictionAbortedError`` or ``RunTimeoutError``. The
+    prediction's lifetime (``_ops.lifetimes``) cancels it when the call gives up: its
+    ``timeout``, a cancellation, an error after the create.
     """
-    run = _Run(client, options, resolve_target(ref, deployment))
-    loop = asyncio.get_running_loop()
-    task = timer = None
-    if options.timeout is not None:
-        task = asyncio.current_task()
-        if task is not None:
-            timer = loop.call_later(options.timeout, run.expire, task)
+    target = resolve_target(ref, deployment)
+    life = client._lifetimes.own(target.shown, cancel=options.cancel_on_exit)
+    if options.timeout is None:
+        return await _run(client, target, input, options, life, on_created)
+    deadline = Deadline(options.timeout)
     try:
-        if options.cancel_on_exit:
-            # A task of its own, shielded: if this run is cancelled mid-request, the answer
-            # still arrives and says which prediction to cancel.
-            run.create_task = loop.create_task(run.create(input, on_created))
-            prediction = await asyncio.shield(run.create_task)
-        else:
-            prediction = await run.create(input, on_created)
+        async with deadline:
+            return await _run(client, target, input, options, life, on_created)
+    except asyncio.TimeoutError:
+        if not deadline.expired:
+            raise
+        what = f"run of {target.shown}" if target.shown else "run"
+        message = life.timeout_message(f"{what} did not finish within {options.timeout:g} s")
+        prediction_id = life.prediction.id if life.prediction is not None else None
+        canceled = life.canceled
+        raise RunTimeoutError(message, prediction_id=prediction_id, canceled=canceled) from None
+
+
+async def _run(
+    client: OpsClient,
+    target: Target,
+    input: Any,
+    options: RunOptions,
+    life: Lifetime,
+    on_created: Callable[[Prediction], object] | None,
+) -> tuple[Prediction, Any]:
+    async with life:
+        prediction, target = await life.create(
+            create_prediction(client, target, input, options, wait=options.sync_wait())
+        )
+        if on_created is not None:
+            on_created(prediction)
         if not prediction.terminal:
             await wait_for_terminal(client, prediction)
-        target = run.target
         output = shape_cached(
             client, prediction, use_file_output=options.use_file_output, model=target.model
         )
@@ -416,20 +347,5 @@ async def run_prediction(
                 model=target.model,
                 hint=target.hint,
             )
-    except asyncio.CancelledError:
-        if timer is not None:
-            timer.cancel()
-        await run.abandon()
-        if run.timed_out and task is not None:
-            uncancel = getattr(task, "uncancel", None)  # Python 3.11+: undo our own cancel
-            if uncancel is not None:
-                uncancel()
-            raise run.timeout_error() from None
-        raise
-    except Exception as exc:  # a step after the create failed: do not leave it running
-        await give_up(run.prediction, exc, cancel=options.cancel_on_exit)
-        raise
-    finally:
-        if timer is not None:
-            timer.cancel()
+        life.release()
     return prediction, output

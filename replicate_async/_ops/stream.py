@@ -10,9 +10,9 @@ Events on ``urls.stream`` (API-FACTS, "Streaming"): ``output`` (text, one chunk 
   ``done`` whose reason is ``canceled``/``error`` raises the matching error, it never looks like
   a normal end (11);
 * a dropped connection, or a stream that ends without ``done`` (the server's ``:408`` idle
-  comment), reconnects with ``Last-Event-ID`` (bounded attempts, backoff through the client's
-  sleep). If the server replays from the start instead of resuming, the replayed events are
-  skipped. If the stream cannot be resumed at all, the prediction itself finishes the job: the
+  comment), reconnects with ``Last-Event-ID`` (``_ops.events``: replayed events are skipped by
+  id, the id sent never moves back, backoff starts over after progress). If the stream cannot
+  be resumed, or a replay cannot be matched, the prediction itself finishes the job: the
   output not yet yielded is yielded from its final state, so none is lost and none repeated (12);
 * bytes go through the incremental decoder, never through line reading, so ``data:`` lines of
   many megabytes work (13); the stream uses the client it was called on (14);
@@ -25,37 +25,24 @@ Events on ``urls.stream`` (API-FACTS, "Streaming"): ``output`` (text, one chunk 
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any, cast
 
-from .._core.backoff import Backoff
 from .._core.errors import (
     ModelError,
     PredictionAbortedError,
     PredictionCanceledError,
     ReplicateAsyncError,
-    ReplicateError,
-    ServerError,
-    TransportError,
 )
 from .._core.events import FileEvent, StreamEvent
 from .._core.output import OutputSpec
-from .._core.sse import SSEDecoder
 from ..types import Model, Prediction, Version
-from .run import CREATE_GRACE, RunOptions, Target, create_prediction, resolve_target
-from .wait import (
-    abandon_create,
-    cancel_remote,
-    closing,
-    file_factory,
-    give_up,
-    raise_for_status,
-    wait_for_terminal,
-)
+from .events import EventSource
+from .run import RunOptions, Target, create_prediction, resolve_target
+from .wait import closing, file_factory, raise_for_status, wait_for_terminal
 
 if TYPE_CHECKING:
     from .context import OpsClient
@@ -63,13 +50,6 @@ if TYPE_CHECKING:
 __all__ = ["StreamEvent", "stream_prediction", "stream_run"]
 
 log = logging.getLogger("replicate_async")
-
-RECONNECTS = 5
-"""Consecutive connections that bring nothing new before the prediction finishes the job."""
-MAX_RETRY_DELAY = 5.0
-"""Cap on the server's ``retry:`` reconnection time, in seconds."""
-FEED_SIZE = 8192
-"""Bytes handed to the decoder at a time (see ``_feed``)."""
 
 
 def _output_event(data: str, id: str, shape: Callable[[str], Any] | None) -> StreamEvent:
@@ -89,23 +69,14 @@ def stream_run(
     """Create a prediction and iterate its events (references and options checked now)."""
     target = resolve_target(ref, deployment)
 
-    async def create() -> tuple[Prediction, Target]:
-        coro = create_prediction(client, target, input, options, wait=None, stream=True)
-        if not options.cancel_on_exit:
-            return await coro
-        # As in run(): a consumer that gives up mid-create still cancels what it created (the
-        # create answers at once: it is waited for, briefly).
-        task = asyncio.get_running_loop().create_task(coro)
-        try:
-            return await asyncio.shield(task)
-        except asyncio.CancelledError:
-            await abandon_create(task, target.shown, CREATE_GRACE)
-            raise
+    def create() -> Awaitable[tuple[Prediction, Target]]:
+        return create_prediction(client, target, input, options, wait=None, stream=True)
 
     return _events(
         client,
         None,
         create,
+        target.shown,
         use_file_output=options.use_file_output,
         cancel_on_exit=options.cancel_on_exit,
     )
@@ -120,7 +91,12 @@ def stream_prediction(
 ) -> AsyncGenerator[StreamEvent, None]:
     """Iterate the events of an existing prediction."""
     return _events(
-        client, prediction, None, use_file_output=use_file_output, cancel_on_exit=cancel_on_exit
+        client,
+        prediction,
+        None,
+        prediction.id,
+        use_file_output=use_file_output,
+        cancel_on_exit=cancel_on_exit,
     )
 
 
@@ -128,109 +104,58 @@ async def _events(
     client: OpsClient,
     prediction: Prediction | None,
     create: Callable[[], Awaitable[tuple[Prediction, Target]]] | None,
+    shown: str,
     *,
     use_file_output: bool,
     cancel_on_exit: bool,
 ) -> AsyncGenerator[StreamEvent, None]:
-    # One async generator for the whole stream (a nested one would double the per-event cost).
-    ended = False
-    try:
+    # One async generator for the events (a nested one per event would double the per-event
+    # cost); connections and replays are ``EventSource``'s, one batch per chunk. Leaving it any
+    # way but the end (an error, ``break``, cancellation) abandons the prediction to its
+    # lifetime, which cancels it when ``cancel_on_exit``.
+    async with client._lifetimes.own(shown, cancel=cancel_on_exit) as life:
         target = Target({})
         if create is not None:
-            prediction, target = await create()
+            prediction, target = await life.create(create())
         assert prediction is not None
+        life.adopt(prediction)
         shape = await _item_shaper(client, prediction, target, use_file_output)
-        url = prediction.urls.stream if prediction.urls is not None else None
-        decoder = SSEDecoder(event_type=StreamEvent)
         emitted: list[str] = []  # data of the output events yielded, to finish without repeats
         append = emitted.append
-        others = 0  # other events dispatched by the server so far (to skip a replay)
-        first_id: str | None = None
-        backoff = Backoff.from_env(ceiling=MAX_RETRY_DELAY)
-        idle = 0
-        while url is not None and idle < RECONNECTS:
-            last_id = decoder.last_event_id
-            headers = {"Last-Event-ID": last_id} if last_id else None
-            received = len(emitted) + others
-            probe = True  # the first event of a reconnection may reveal a replay
-            skip = 0
-            try:
-                async with (
-                    client._transport.stream(url, headers=headers) as body,
-                    closing(body.chunks()) as chunks,
-                ):
-                    async for chunk in chunks:
-                        for sse in _feed(decoder, chunk):
-                            if probe:
-                                probe = False
-                                if first_id is None:
-                                    first_id = sse.id
-                                elif sse.id == first_id and (last_id != first_id or not last_id):
-                                    skip = received  # the server started over: drop repeats
-                            if skip:
-                                skip -= 1
-                                continue
-                            if sse.event == "output":  # the hot path: the decoder's own object
-                                append(sse.data)
-                                yield (
-                                    sse if shape is None else _output_event(sse.data, sse.id, shape)
-                                )
-                                continue
-                            others += 1
-                            name = sse.event
-                            if name == "logs":
-                                yield sse
-                            elif name == "done":
-                                ended = True
-                                await _raise_for_done(prediction, sse.data)
-                                return
-                            elif name == "error":
-                                ended = True
-                                await _raise_for_error(prediction, sse.data)
-                            # Anything else (a keep-alive "ping", a new event type) is skipped.
-                decoder.close()
-            except (TransportError, ReplicateError) as exc:
-                decoder.close()
-                log.debug("stream of %s broke: %s", prediction.id, exc)
-                if isinstance(exc, ReplicateError) and not (
-                    isinstance(exc, ServerError) or exc.status == 429
-                ):
-                    break  # 401/404 …: this stream cannot be resumed
-            idle = 0 if len(emitted) + others > received else idle + 1
-            if idle < RECONNECTS:
-                retry = decoder.retry
-                await client._sleep(
-                    min(retry / 1000, MAX_RETRY_DELAY) if retry is not None else backoff.next()
-                )
+        url = prediction.urls.stream if prediction.urls is not None else None
+        if url is not None:
+            source = EventSource(
+                client._transport, url, client._sleep, name=prediction.id, event_type=StreamEvent
+            )
+            async with closing(source.batches()) as batches:
+                async for batch in batches:
+                    life.busy = False  # at a yield, the consumer holds the generator
+                    for sse in cast("list[StreamEvent]", batch):
+                        if sse.event == "output":  # the hot path: the decoder's own object
+                            append(sse.data)
+                            yield sse if shape is None else _output_event(sse.data, sse.id, shape)
+                        elif sse.event == "logs":
+                            yield sse
+                        elif sse.event == "done" or sse.event == "error":
+                            life.release()  # the server ended it: nothing to cancel
+                            await _end(prediction, sse)
+                            return
+                        # Anything else (a keep-alive "ping", a new event type) is skipped.
+                    life.busy = True
         # The stream cannot go on: the prediction itself finishes the job.
         await wait_for_terminal(client, prediction, use_stream=False)
         for event in _remainder(emitted, prediction.output, shape):
             yield event
-        ended = True
+        life.release()
         raise_for_status(prediction)
-    except Exception as exc:
-        if not ended and create is not None:  # as in run(): cancel it and say so in the error
-            ended = True
-            await give_up(prediction, exc, cancel=cancel_on_exit)
-        raise
-    finally:
-        if not ended and cancel_on_exit and prediction is not None and not prediction.terminal:
-            await cancel_remote(prediction)
 
 
-def _feed(decoder: SSEDecoder, chunk: bytes) -> Iterator[StreamEvent]:
-    """The events of ``chunk``, decoded at most ``FEED_SIZE`` bytes at a time.
-
-    A large read (a fast stream catching up) would otherwise build thousands of events at once,
-    all alive until the consumer has seen them; in slices, few exist at a time and the garbage
-    collector stays idle (about 15% of the per-event cost when streaming 100,000 events).
-    """
-    # The decoder builds StreamEvent objects (``event_type``).
-    if len(chunk) <= FEED_SIZE:
-        yield from cast("list[StreamEvent]", decoder.feed(chunk))
-        return
-    for start in range(0, len(chunk), FEED_SIZE):
-        yield from cast("list[StreamEvent]", decoder.feed(chunk[start : start + FEED_SIZE]))
+async def _end(prediction: Prediction, sse: StreamEvent) -> None:
+    """``done`` or ``error``: raise unless it is a normal end."""
+    if sse.event == "done":
+        await _raise_for_done(prediction, sse.data)
+    else:
+        await _raise_for_error(prediction, sse.data)
 
 
 async def _item_shaper(

@@ -10,6 +10,7 @@ from yarl import URL
 
 from .._core.errors import ConfigurationError, InvalidResponseError, ReplicateError, ServerError
 from .._core.http_types import Request
+from .._core.lifetime import CreateGuard
 from .._io.transport import Transport
 from ..types import BoundClient, File, Page, Prediction
 
@@ -21,6 +22,11 @@ class ResourceClient(BoundClient, Protocol):
     it; resources never import the client (a lower layer, ARCHITECTURE section 2)."""
 
     _transport: Transport
+
+    @property
+    def _lifetimes(self) -> CreateGuard:
+        """The client's owner of prediction lifetimes, as creates use it."""
+        ...
 
     @property
     def base_url(self) -> URL:

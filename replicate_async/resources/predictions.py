@@ -9,6 +9,7 @@ from typing import Any
 from .._core.convert import format_timestamp
 from .._core.errors import ConfigurationError
 from .._core.http_types import Request
+from .._core.lifetime import GUARDED, CreateGuard
 from .._core.refs import parse_ref
 from .._core.request import cancel_after_header, check_input, prefer_header, webhook_fields
 from .._io.bridge import blocking
@@ -118,6 +119,14 @@ class Predictions(Namespace):
             wait=wait,
             cancel_after=cancel_after,
         )
+        if GUARDED.get():  # inside run()/stream()'s own guarded create
+            return self._prediction(await self._create_with_inputs(request, file_encoding))
+        # Through the client's lifetimes: a caller cancelled before the answer names the
+        # prediction never learns its id, so what the create made is canceled for it.
+        guard: CreateGuard = self._client._lifetimes
+        return await guard.guard_create(self._create(request, file_encoding), path)
+
+    async def _create(self, request: Request, file_encoding: str | None) -> Prediction:
         return self._prediction(await self._create_with_inputs(request, file_encoding))
 
     async def async_get(self, id: str) -> Prediction:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import os
 import signal
 import subprocess
@@ -195,26 +194,22 @@ def test_cancel_cut_off_by_the_end_of_asyncio_run_is_sent_again__peer_defect_3()
         assert statuses(emu) == ["canceled"]
 
 
-def test_sync_mode_create_cut_off_by_the_end_of_asyncio_run_is_reported(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    # In sync mode the API names the prediction only when it ends, so a run abandoned during
-    # its create can cancel it only in the background; if the program ends first, nothing can
-    # be canceled, and the user is told so instead of being left to guess.
+def test_sync_mode_create_abandoned_before_asyncio_run_ends_is_canceled() -> None:
+    # In sync mode the API names the prediction only when the create answers (after its short
+    # ``Prefer: wait``): a run abandoned during its create waits, shielded, for that answer
+    # and cancels what it made before the program goes on to end.
     with Emulator(**FAST_DEFAULTS, **SLOW) as emu:
 
         async def main() -> None:
             async with emu.client() as client:
-                task = asyncio.ensure_future(client.run(LLAMA, {"prompt": "hi"}))
+                task = asyncio.ensure_future(client.run(LLAMA, {"prompt": "hi"}, wait=1))
                 await wait_until(lambda: bool(emu.predictions))
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await asyncio.wait_for(task, DEADLINE)
 
-        with caplog.at_level(logging.WARNING, logger="replicate_async"):
-            asyncio.run(main())
-    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
-    assert any(LLAMA in m and "may still be running" in m for m in warnings), warnings
+        asyncio.run(main())
+        assert statuses(emu) == ["canceled"]
 
 
 # -- a stream left early, after which its client is closed --------------------------------------

@@ -24,7 +24,8 @@ async def test_sync_mode_header_is_configurable(
     await twin.run(client, "replicate/instant", input={"text": "a"})
     await twin.run(client, "replicate/instant", input={"text": "b"}, wait=7)
     await twin.run(client, "replicate/instant", input={"text": "c"}, wait=False)
-    assert creates(replicate_emulator) == ["wait", "wait=7", ""]
+    # The default is a short sync wait: an abandoned run learns the id to cancel within it.
+    assert creates(replicate_emulator) == ["wait=5", "wait=7", ""]
 
 
 async def test_sync_wait_never_outlasts_the_timeout(
