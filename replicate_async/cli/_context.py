@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 import sys
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from typing import Any, TypeVar
@@ -78,9 +79,14 @@ def run_command(
     """
     console = console or Console(stderr=True)
     try:
-        return asyncio.run(main())
-    except (click.exceptions.Exit, click.Abort, click.ClickException):
+        return asyncio.run(_interruptible(main))
+    except (click.exceptions.Exit, click.Abort):
         raise
+    except click.ClickException as exc:
+        if not as_json:
+            raise
+        code = report_error(exc, as_json=True, console=console)
+        raise click.exceptions.Exit(code) from None
     except KeyboardInterrupt:
         console.print("[yellow]Interrupted.[/yellow]")
         raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
@@ -89,6 +95,44 @@ def run_command(
             console.print_exception(show_locals=False)
         code = report_error(exc, as_json=as_json, console=console)
         raise click.exceptions.Exit(code) from None
+
+
+async def _interruptible(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run ``main()`` with Ctrl-C cancelling it, the same way on every Python version.
+
+    The first Ctrl-C cancels the command's task, so every ``finally`` and ``except
+    CancelledError`` below it runs (remote predictions are canceled, finished results are
+    written) before :class:`KeyboardInterrupt` reaches :func:`run_command`; a second Ctrl-C
+    stops at once. Left to itself, Python 3.10 raises ``KeyboardInterrupt`` wherever the loop
+    happens to be, which can kill one task mid-step and skip its cleanup. The handler is
+    installed even when SIGINT was ignored (a background job inherits ``SIG_IGN``).
+    """
+    task = asyncio.current_task()
+    assert task is not None
+    loop = asyncio.get_running_loop()
+    interrupts = 0
+
+    def on_sigint() -> None:
+        nonlocal interrupts
+        interrupts += 1
+        if interrupts > 1:
+            raise KeyboardInterrupt
+        task.cancel()
+
+    try:
+        loop.add_signal_handler(signal.SIGINT, on_sigint)
+        installed = True
+    except (NotImplementedError, RuntimeError, ValueError):  # not POSIX, or not main thread
+        installed = False
+    try:
+        return await main()
+    except asyncio.CancelledError:
+        if interrupts:
+            raise KeyboardInterrupt from None
+        raise
+    finally:
+        if installed:
+            loop.remove_signal_handler(signal.SIGINT)
 
 
 pass_state = click.make_pass_decorator(CliState, ensure=True)

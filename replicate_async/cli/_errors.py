@@ -105,7 +105,8 @@ def error_payload(exc: BaseException) -> dict[str, Any]:
     """The machine-readable form of an error, printed under ``--json`` (pure)."""
     payload: dict[str, Any] = {
         "error": type(exc).__name__,
-        "message": str(exc),
+        # click's own errors name the option at fault only in their formatted message
+        "message": exc.format_message() if isinstance(exc, click.ClickException) else str(exc),
         "exit_code": exit_code_for(exc),
     }
     if isinstance(exc, ReplicateError):
