@@ -14,7 +14,7 @@ BAD_USAGE = [
         ["run", LLAMA, "-i", "prompt=hi", "--cancel-after", "2x"], "--cancel-after", id="duration"
     ),
     pytest.param(["run", LLAMA, "-i", "prompt"], "key=value", id="input-without-value"),
-    pytest.param(["run", LLAMA, "-i", "image=@no-such-file.png"], "not found", id="missing-file"),
+    pytest.param(["run", LLAMA, "-i", "prompt=@no-such-file.png"], "not found", id="missing-file"),
     pytest.param(["run", LLAMA, "-i", "a=1", "-i", "a=2"], "given twice", id="input-twice"),
     pytest.param(["models", "list", "--limit", "abc"], "--limit", id="limit-not-a-number"),
     pytest.param(["predictions", "list", "--limit", "-3"], "--limit", id="limit-negative"),
