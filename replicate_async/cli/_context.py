@@ -179,5 +179,8 @@ def configure_logging(debug: bool) -> None:
         from rich.logging import RichHandler
 
         handler = RichHandler(console=Console(stderr=True), show_path=False)
+        # RichHandler shows the time and the level itself: the message alone (basicConfig
+        # would otherwise give it the default "LEVEL:logger:message" format, levels twice).
+        handler.setFormatter(logging.Formatter("%(message)s"))
         logging.basicConfig(level=logging.WARNING, handlers=[handler], force=True)
         logging.getLogger("replicate_async").setLevel(logging.DEBUG)

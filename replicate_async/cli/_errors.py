@@ -101,12 +101,33 @@ def _title(exc: BaseException) -> str:
     return f"Unexpected error ({type(exc).__name__})"
 
 
+def message_of(exc: BaseException) -> str:
+    """The error's message in command-line terms: a prediction that did not succeed is told
+    from the prediction itself (the library's message speaks to Python callers)."""
+    if isinstance(exc, click.ClickException):
+        return exc.format_message()
+    prediction = exc.prediction if isinstance(exc, PredictionError) else None
+    if prediction is None:
+        return str(exc)
+    status = prediction.status
+    if status == "failed":
+        return f"prediction {prediction.id} failed: {prediction.error or 'no error text'}"
+    if status == "canceled":
+        return f"prediction {prediction.id} was canceled"
+    if status == "aborted":
+        return (
+            f"prediction {prediction.id} was aborted: its deadline (--cancel-after) passed "
+            "before it started"
+        )
+    return f"prediction {prediction.id} ended with status {status}"
+
+
 def error_payload(exc: BaseException) -> dict[str, Any]:
     """The machine-readable form of an error, printed under ``--json`` (pure)."""
     payload: dict[str, Any] = {
         "error": type(exc).__name__,
         # click's own errors name the option at fault only in their formatted message
-        "message": exc.format_message() if isinstance(exc, click.ClickException) else str(exc),
+        "message": message_of(exc),
         "exit_code": exit_code_for(exc),
     }
     if isinstance(exc, ReplicateError):
@@ -146,7 +167,8 @@ def _lines(exc: BaseException) -> list[str]:
         if isinstance(exc, AuthenticationError):
             lines.append("Set REPLICATE_API_TOKEN (or use --local to try the emulator).")
         return lines
-    lines = [escape(line) for line in str(exc).splitlines() if line.strip()] or [repr(exc)]
+    lines = [escape(line) for line in message_of(exc).splitlines() if line.strip()]
+    lines = lines or [escape(repr(exc))]
     if isinstance(exc, ConfigurationError) and "token" in str(exc).lower():
         lines.append(
             "Or try it offline first: replicate-async --local <command> (no token needed)."
@@ -156,7 +178,9 @@ def _lines(exc: BaseException) -> list[str]:
         if logs:
             lines.append("[dim]last log lines:[/dim]")
             lines.extend(f"[dim]  {escape(line)}[/dim]" for line in logs[-5:])
-        lines.append(f"[dim]prediction id: {exc.prediction.id}[/dim]")
+        lines.append(
+            f"[dim]all its logs: replicate-async predictions get {exc.prediction.id} --json[/dim]"
+        )
     return lines
 
 
