@@ -15,6 +15,7 @@ import click
 from rich.console import Console
 
 from .._client import Client
+from .._core.config import Timeouts
 from ._errors import EXIT_INTERRUPTED, CliError, report_error
 
 __all__ = [
@@ -28,6 +29,9 @@ __all__ = [
 
 T = TypeVar("T")
 
+CONNECT_TIMEOUT = 5.0
+"""Most seconds the command line waits for a connection to the API."""
+
 LOCAL_EMULATOR_OPTIONS: dict[str, Any] = {"speed": 4.0}
 """Options of the emulator that ``--local`` starts: realistic behaviour, four times faster."""
 
@@ -39,6 +43,7 @@ class CliState:
     local: bool = False
     base_url: str | None = None
     debug: bool = False
+    api_timeout: float = 15.0
     emulator_options: dict[str, Any] = attrs.field(factory=lambda: dict(LOCAL_EMULATOR_OPTIONS))
     out: Console = attrs.field(factory=lambda: Console(soft_wrap=True))
     err: Console = attrs.field(factory=lambda: Console(stderr=True, soft_wrap=True))
@@ -57,12 +62,25 @@ class CliState:
                 ):
                     yield client
         else:
+            kwargs.setdefault("timeout", self.timeouts())
             async with Client(base_url=self.base_url, **kwargs) as client:
                 yield client
 
+    def timeouts(self) -> Timeouts:
+        """The command line's timeouts: an API call that gets no answer within
+        ``--api-timeout`` seconds is retried, then reported (the library's defaults suit long
+        programs, not a person waiting for a model lookup); connecting gets at most 5 s."""
+        return Timeouts(request=self.api_timeout, connect=min(CONNECT_TIMEOUT, self.api_timeout))
+
     def run(self, main: Callable[[], Coroutine[Any, Any, T]], *, as_json: bool = False) -> T:
         """Run a command's coroutine; map any error to its report and exit code."""
-        return run_command(main, as_json=as_json, console=self.err, debug=self.debug)
+        return run_command(
+            main,
+            as_json=as_json,
+            console=self.err,
+            debug=self.debug,
+            api_timeout=None if self.local else self.api_timeout,
+        )
 
 
 def run_command(
@@ -71,6 +89,7 @@ def run_command(
     as_json: bool = False,
     console: Console | None = None,
     debug: bool = False,
+    api_timeout: float | None = None,
 ) -> T:
     """``asyncio.run(main())`` with the CLI's error handling.
 
@@ -93,7 +112,7 @@ def run_command(
     except Exception as exc:
         if debug:
             console.print_exception(show_locals=False)
-        code = report_error(exc, as_json=as_json, console=console)
+        code = report_error(exc, as_json=as_json, console=console, api_timeout=api_timeout)
         raise click.exceptions.Exit(code) from None
 
 

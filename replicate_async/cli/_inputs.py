@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .._core.errors import ReplicateAsyncError
+from .._core.errors import ReplicateError
 from ._errors import CliError
 
 if TYPE_CHECKING:
@@ -198,6 +198,8 @@ async def schema_inputs(
     raw = split_inputs(pairs)
     if not raw:
         return {}
+    for value in raw.values():
+        _file_or_none(value)  # a missing @file is reported before any request
     properties = None
     try:
         if model is not None:
@@ -208,8 +210,8 @@ async def schema_inputs(
                 properties = input_schema(
                     await _version_schema(client, f"{release.model}:{release.version}")
                 )
-    except ReplicateAsyncError:
-        properties = None  # the run's own lookup reports a model that does not exist
+    except ReplicateError:
+        properties = None  # the API answered (404 …): the run's own lookup reports it
     if properties is None:
         return {key: parse_input_value(value) for key, value in raw.items()}
     return apply_schema(raw, properties, model=model or f"deployment {deployment}")

@@ -181,10 +181,22 @@ def _unavailable(name: str, summary: str) -> click.Command:
     metavar="URL",
     help="API root (default https://api.replicate.com/v1; env REPLICATE_BASE_URL).",
 )
+@click.option(
+    "--api-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=15.0,
+    show_default=True,
+    envvar="REPLICATE_CLI_API_TIMEOUT",
+    metavar="SECONDS",
+    help="Give up on an API call that gets no answer in this long (it is retried, then "
+    "reported; env REPLICATE_CLI_API_TIMEOUT).",
+)
 @click.option("--debug", is_flag=True, help="Show the library's debug log and tracebacks.")
 @click.version_option(__version__, prog_name="replicate-async")
 @click.pass_context
-def cli(ctx: click.Context, local: bool, base_url: str | None, debug: bool) -> None:
+def cli(
+    ctx: click.Context, local: bool, base_url: str | None, api_timeout: float, debug: bool
+) -> None:
     """replicate-async: run models on Replicate from the command line.
 
     The token comes from REPLICATE_API_TOKEN (or REPLICATE_API_KEY, or a .env file).
@@ -192,7 +204,7 @@ def cli(ctx: click.Context, local: bool, base_url: str | None, debug: bool) -> N
     canceled, 2 usage, 3 API error, 4 auth or configuration, 130 interrupted.
     """
     configure_logging(debug)
-    ctx.obj = CliState(local=local, base_url=base_url, debug=debug)
+    ctx.obj = CliState(local=local, base_url=base_url, debug=debug, api_timeout=api_timeout)
 
 
 def main(argv: list[str] | None = None) -> None:
