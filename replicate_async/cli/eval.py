@@ -90,7 +90,11 @@ def summary_line(results: list[EvalResult]) -> str:
 
 
 @click.command("eval")
-@click.argument("config_path", metavar="CONFIG", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument(
+    "config_path",
+    metavar="CONFIG",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+)
 @click.option(
     "--output",
     "-o",

@@ -11,6 +11,7 @@ from ..types import Prediction
 from ._context import CliState, json_option, pass_state
 from ._follow import follow, present
 from ._outputs import shown_output, with_shown_output
+from ._params import ISO_DATETIME
 from ._render import collect, echo_json, show_record, show_table
 from ._status import last_log_line
 
@@ -67,8 +68,12 @@ def get_prediction(state: CliState, prediction_id: str, as_json: bool) -> None:
 @click.option(
     "--limit", type=click.IntRange(min=0), default=20, show_default=True, help="At most N."
 )
-@click.option("--since", metavar="ISO8601", help="Only predictions created after this time.")
-@click.option("--until", metavar="ISO8601", help="Only predictions created before this time.")
+@click.option(
+    "--since", type=ISO_DATETIME, help="Only predictions created after this time (ISO 8601)."
+)
+@click.option(
+    "--until", type=ISO_DATETIME, help="Only predictions created before this time (ISO 8601)."
+)
 @click.option("--source", type=click.Choice(["web"]), help="Only predictions made on the website.")
 @json_option
 @pass_state

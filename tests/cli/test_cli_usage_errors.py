@@ -24,10 +24,22 @@ BAD_USAGE = [
         id="batch-input-missing",
     ),
     pytest.param(["eval", "--timeout", "soon", "x.yaml"], "--timeout", id="eval-timeout"),
+    pytest.param(["eval", "no-such-config.yaml"], "no-such-config.yaml", id="eval-config-missing"),
+    pytest.param(["predictions", "list", "--since", "yesterday"], "--since", id="since-not-a-date"),
+    pytest.param(
+        ["deployments", "update", "acme/x", "--max-instances", "99"],
+        "--max-instances",
+        id="instances-out-of-range",
+    ),
+    pytest.param(["files", "create", "data.zip"], "data.zip", id="upload-missing"),
+]
+NO_JSON_OPTION = [
+    pytest.param(["emulator", "--port", "99999"], "--port", id="emulator-port"),
+    pytest.param(["emulator", "--speed", "0"], "--speed", id="emulator-speed"),
 ]
 
 
-@pytest.mark.parametrize(("args", "named"), BAD_USAGE)
+@pytest.mark.parametrize(("args", "named"), BAD_USAGE + NO_JSON_OPTION)
 def test_a_bad_option_is_one_line_and_exit_code_2(
     args: list[str], named: str, tmp_path: Path
 ) -> None:
