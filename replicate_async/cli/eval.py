@@ -20,7 +20,7 @@ from ._context import CliState, json_option, pass_state
 from ._errors import EXIT_FAILED
 from ._render import plain
 
-__all__ = ["eval_command", "results_table", "summary_line"]
+__all__ = ["eval_command", "results_table", "results_tsv", "summary_line"]
 
 _HEX64 = re.compile(r"\b[0-9a-f]{64}\b")  # version ids: the first 8 digits name them in headers
 
@@ -76,6 +76,17 @@ def _cell(result: EvalResult, limit: int) -> str:
         if check.verdict != "passed":
             lines.append(f"[dim]{escape(check.verdict)}: {escape(plain(check.reason, 120))}[/dim]")
     return "\n".join(lines)
+
+
+def results_tsv(results: list[EvalResult]) -> list[str]:
+    """One tab-separated line per case: index, provider, verdict, output or error, then the
+    reason of each assertion that did not pass."""
+    lines = []
+    for result in results:
+        reasons = [f"{c.verdict}: {c.reason}" for c in result.checks if c.verdict != "passed"]
+        cells = [str(result.index), result.provider, result.verdict, result.summary(), *reasons]
+        lines.append("\t".join(plain(cell, limit=10_000) for cell in cells))
+    return lines
 
 
 def summary_line(results: list[EvalResult]) -> str:
@@ -163,10 +174,16 @@ def eval_command(
             for result in results:
                 click.echo(json.dumps(result.to_json(), ensure_ascii=False, default=str))
         else:
-            state.out.print(results_table(config, results, width=state.out.width))
-            state.out.print(summary_line(results), highlight=False)
+            if state.out.is_terminal:
+                state.out.print(results_table(config, results, width=state.out.width))
+            else:  # a pipe or a file: one tab-separated line per case
+                for line in results_tsv(results):
+                    click.echo(line)
+            # In a pipe, stdout holds only the rows; the summary goes to stderr.
+            notes = state.out if state.out.is_terminal else state.err
+            notes.print(summary_line(results), highlight=False)
             if output is not None:
-                state.out.print(f"results: {escape(str(output))}", highlight=False)
+                notes.print(f"results: {escape(str(output))}", highlight=False)
         return results
 
     results = state.run(main, as_json=as_json)
