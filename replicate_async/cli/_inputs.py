@@ -86,13 +86,14 @@ def parse_inputs(pairs: Iterable[str]) -> dict[str, Any]:
 # -- by the schema ---------------------------------------------------------------------------
 
 
-def input_schema(openapi_schema: Any) -> dict[str, dict[str, Any]] | None:
-    """The input properties of a version's OpenAPI schema, each with its ``$ref``/``allOf``
-    (how cog declares choices) resolved; None when the schema does not say."""
+def input_schema(openapi_schema: Any, component: str = "Input") -> dict[str, dict[str, Any]] | None:
+    """The input properties of a version's OpenAPI schema (``component``: ``Input``, or
+    ``TrainingInput`` for a trainer), each with its ``$ref``/``allOf`` (how cog declares
+    choices) resolved; None when the schema does not say."""
     if not isinstance(openapi_schema, Mapping):
         return None
     schemas = openapi_schema.get("components", {}).get("schemas", {})
-    inputs = schemas.get("Input") if isinstance(schemas, Mapping) else None
+    inputs = schemas.get(component) if isinstance(schemas, Mapping) else None
     props = inputs.get("properties") if isinstance(inputs, Mapping) else None
     if not isinstance(props, Mapping):
         return None
@@ -190,11 +191,17 @@ async def _version_schema(client: Client, model: str) -> Any:
 
 
 async def schema_inputs(
-    client: Client, model: str | None, pairs: Iterable[str], *, deployment: str | None = None
+    client: Client,
+    model: str | None,
+    pairs: Iterable[str],
+    *,
+    deployment: str | None = None,
+    training: bool = False,
 ) -> dict[str, Any]:
     """``-i`` pairs converted by the input schema of ``model`` (or of the deployment's current
-    version). Without a schema (a bare version id, a schema that cannot be read), values are
-    guessed as :func:`parse_inputs` does; the run then reports what the API refuses."""
+    version; ``training``: the trainer's training inputs). Without a schema (a bare version
+    id, a schema that cannot be read), values are guessed as :func:`parse_inputs` does; the
+    run then reports what the API refuses."""
     raw = split_inputs(pairs)
     if not raw:
         return {}
@@ -203,7 +210,8 @@ async def schema_inputs(
     properties = None
     try:
         if model is not None:
-            properties = input_schema(await _version_schema(client, model))
+            component = "TrainingInput" if training else "Input"
+            properties = input_schema(await _version_schema(client, model), component)
         elif deployment is not None:
             release = (await client.deployments.async_get(deployment)).current_release
             if release is not None and release.model and release.version:

@@ -142,3 +142,20 @@ def test_a_pinned_version_is_read_for_its_types(emu: Emulator, tmp_path: Path) -
     assert result.returncode == 2, result.stderr
     assert "input 'width' must be a whole number, got 'abc'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_training_inputs_follow_the_trainers_training_schema(emu: Emulator, tmp_path: Path) -> None:
+    with emu.client() as client:
+        trainer = client.models.get("replicate/fast-flux-trainer").latest_version
+    assert trainer is not None
+    images = tmp_path / "images.zip"
+    images.write_bytes(b"PK\x05\x06" + bytes(18))  # an empty zip archive
+    ref = f"replicate/fast-flux-trainer:{trainer.id}"
+    args = ("trainings", "create", ref, "-d", "emulator/my-flux", "-i", f"input_images=@{images}")
+    typo = script(*args, "-i", "training_step=10", env=_env(emu), cwd=tmp_path)
+    assert typo.returncode == 2, typo.stderr
+    assert "has no input 'training_step'; did you mean 'training_steps'?" in typo.stderr
+    bad = script(*args, "-i", "training_steps=many", env=_env(emu), cwd=tmp_path)
+    assert bad.returncode == 2
+    assert "input 'training_steps' must be a whole number, got 'many'" in bad.stderr
+    assert not emu.trainings  # refused before anything was created
