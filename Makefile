@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest bench clean conformance conformance-clients browser-example
+.PHONY: demo test test-all lint typecheck pytest bench clean conformance conformance-clients browser-example
 
 # The official Python clients cannot share one environment: each is installed into its own
 # directory and the conformance scenarios run it with PYTHONPATH pointing there. Keep these
@@ -54,8 +54,34 @@ browser-example: $(STAMP)
 
 test: lint typecheck pytest
 
+# The test suite on every supported Python found on this machine, each in its own venv
+# (.venv-3.10 …); PYTEST_ARGS narrows it (make test-all PYTEST_ARGS="tests/cli tests/batch").
+# Ends with one line per version: passed, FAILED, or not installed.
+SUPPORTED_PYTHONS := 3.10 3.11 3.12 3.13
+
+test-all:
+	@status=0; summary=""; \
+	for v in $(SUPPORTED_PYTHONS); do \
+	  py=""; for c in python$$v $${PYENV_ROOT:-$$HOME/.pyenv}/versions/$$v*/bin/python$$v; do \
+	    if $$c -c "" >/dev/null 2>&1; then py=$$c; break; fi; done; \
+	  if [ -z "$$py" ]; then summary="$$summary\n  python$$v: not installed"; continue; fi; \
+	  venv=.venv-$$v; \
+	  if [ ! -f $$venv/.installed ] || [ pyproject.toml -nt $$venv/.installed ]; then \
+	    ( test -x $$venv/bin/python || $$py -m venv $$venv ) \
+	    && $$venv/bin/python -m pip install --quiet --upgrade pip \
+	    && $$venv/bin/python -m pip install --quiet -e '.[test]' \
+	    && touch $$venv/.installed \
+	    || { summary="$$summary\n  python$$v: FAILED (install)"; status=1; continue; }; \
+	  fi; \
+	  echo "== python$$v =="; \
+	  if $$venv/bin/python -m pytest -W error::ResourceWarning -q $(PYTEST_ARGS); then \
+	    summary="$$summary\n  python$$v: passed"; \
+	  else summary="$$summary\n  python$$v: FAILED"; status=1; fi; \
+	done; \
+	printf "test-all:$$summary\n"; exit $$status
+
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache build *.egg-info
+	rm -rf $(VENV) .venv-3.* .mypy_cache .pytest_cache .ruff_cache build *.egg-info

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 import sys
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from typing import Any, TypeVar
@@ -13,7 +14,7 @@ import attrs
 import click
 from rich.console import Console
 
-from .. import Client
+from .. import Client, Timeouts
 from ._errors import EXIT_INTERRUPTED, CliError, report_error
 
 __all__ = [
@@ -27,6 +28,9 @@ __all__ = [
 
 T = TypeVar("T")
 
+CONNECT_TIMEOUT = 5.0
+"""Most seconds the command line waits for a connection to the API."""
+
 LOCAL_EMULATOR_OPTIONS: dict[str, Any] = {"speed": 4.0}
 """Options of the emulator that ``--local`` starts: realistic behaviour, four times faster."""
 
@@ -38,6 +42,7 @@ class CliState:
     local: bool = False
     base_url: str | None = None
     debug: bool = False
+    api_timeout: float = 15.0
     emulator_options: dict[str, Any] = attrs.field(factory=lambda: dict(LOCAL_EMULATOR_OPTIONS))
     out: Console = attrs.field(factory=lambda: Console(soft_wrap=True))
     err: Console = attrs.field(factory=lambda: Console(stderr=True, soft_wrap=True))
@@ -56,12 +61,25 @@ class CliState:
                 ):
                     yield client
         else:
+            kwargs.setdefault("timeout", self.timeouts())
             async with Client(base_url=self.base_url, **kwargs) as client:
                 yield client
 
+    def timeouts(self) -> Timeouts:
+        """The command line's timeouts: an API call that gets no answer within
+        ``--api-timeout`` seconds is retried, then reported (the library's defaults suit long
+        programs, not a person waiting for a model lookup); connecting gets at most 5 s."""
+        return Timeouts(request=self.api_timeout, connect=min(CONNECT_TIMEOUT, self.api_timeout))
+
     def run(self, main: Callable[[], Coroutine[Any, Any, T]], *, as_json: bool = False) -> T:
         """Run a command's coroutine; map any error to its report and exit code."""
-        return run_command(main, as_json=as_json, console=self.err, debug=self.debug)
+        return run_command(
+            main,
+            as_json=as_json,
+            console=self.err,
+            debug=self.debug,
+            api_timeout=None if self.local else self.api_timeout,
+        )
 
 
 def run_command(
@@ -70,6 +88,7 @@ def run_command(
     as_json: bool = False,
     console: Console | None = None,
     debug: bool = False,
+    api_timeout: float | None = None,
 ) -> T:
     """``asyncio.run(main())`` with the CLI's error handling.
 
@@ -78,17 +97,60 @@ def run_command(
     """
     console = console or Console(stderr=True)
     try:
-        return asyncio.run(main())
-    except (click.exceptions.Exit, click.Abort, click.ClickException):
+        return asyncio.run(_interruptible(main))
+    except (click.exceptions.Exit, click.Abort):
         raise
+    except click.ClickException as exc:
+        if not as_json:
+            raise
+        code = report_error(exc, as_json=True, console=console)
+        raise click.exceptions.Exit(code) from None
     except KeyboardInterrupt:
         console.print("[yellow]Interrupted.[/yellow]")
         raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
     except Exception as exc:
         if debug:
             console.print_exception(show_locals=False)
-        code = report_error(exc, as_json=as_json, console=console)
+        code = report_error(exc, as_json=as_json, console=console, api_timeout=api_timeout)
         raise click.exceptions.Exit(code) from None
+
+
+async def _interruptible(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run ``main()`` with Ctrl-C cancelling it, the same way on every Python version.
+
+    The first Ctrl-C cancels the command's task, so every ``finally`` and ``except
+    CancelledError`` below it runs (remote predictions are canceled, finished results are
+    written) before :class:`KeyboardInterrupt` reaches :func:`run_command`; a second Ctrl-C
+    stops at once. Left to itself, Python 3.10 raises ``KeyboardInterrupt`` wherever the loop
+    happens to be, which can kill one task mid-step and skip its cleanup. The handler is
+    installed even when SIGINT was ignored (a background job inherits ``SIG_IGN``).
+    """
+    task = asyncio.current_task()
+    assert task is not None
+    loop = asyncio.get_running_loop()
+    interrupts = 0
+
+    def on_sigint() -> None:
+        nonlocal interrupts
+        interrupts += 1
+        if interrupts > 1:
+            raise KeyboardInterrupt
+        task.cancel()
+
+    try:
+        loop.add_signal_handler(signal.SIGINT, on_sigint)
+        installed = True
+    except (NotImplementedError, RuntimeError, ValueError):  # not POSIX, or not main thread
+        installed = False
+    try:
+        return await main()
+    except asyncio.CancelledError:
+        if interrupts:
+            raise KeyboardInterrupt from None
+        raise
+    finally:
+        if installed:
+            loop.remove_signal_handler(signal.SIGINT)
 
 
 pass_state = click.make_pass_decorator(CliState, ensure=True)
@@ -135,5 +197,8 @@ def configure_logging(debug: bool) -> None:
         from rich.logging import RichHandler
 
         handler = RichHandler(console=Console(stderr=True), show_path=False)
+        # RichHandler shows the time and the level itself: the message alone (basicConfig
+        # would otherwise give it the default "LEVEL:logger:message" format, levels twice).
+        handler.setFormatter(logging.Formatter("%(message)s"))
         logging.basicConfig(level=logging.WARNING, handlers=[handler], force=True)
         logging.getLogger("replicate_async").setLevel(logging.DEBUG)

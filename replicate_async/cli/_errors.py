@@ -23,6 +23,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from .. import (
+    APITimeoutError,
     AuthenticationError,
     ConfigurationError,
     InvalidReferenceError,
@@ -101,11 +102,42 @@ def _title(exc: BaseException) -> str:
     return f"Unexpected error ({type(exc).__name__})"
 
 
-def error_payload(exc: BaseException) -> dict[str, Any]:
+def message_of(exc: BaseException, *, api_timeout: float | None = None) -> str:
+    """The error's message in command-line terms: a prediction that did not succeed is told
+    from the prediction itself, a timeout with the option that sets it (the library's
+    messages speak to Python callers)."""
+    if isinstance(exc, click.ClickException):
+        return exc.format_message()
+    if isinstance(exc, APITimeoutError):
+        within = f" within {api_timeout:g} s" if api_timeout is not None else ""
+        where = f"{exc.method} {exc.url}" if exc.method and exc.url else "the request"
+        return (
+            f"no answer from the API{within} ({where}), even after retrying.\n"
+            "Check --base-url (REPLICATE_BASE_URL) and the network; if the API is only slow, "
+            "raise --api-timeout (REPLICATE_CLI_API_TIMEOUT)."
+        )
+    prediction = exc.prediction if isinstance(exc, PredictionError) else None
+    if prediction is None:
+        return str(exc)
+    status = prediction.status
+    if status == "failed":
+        return f"prediction {prediction.id} failed: {prediction.error or 'no error text'}"
+    if status == "canceled":
+        return f"prediction {prediction.id} was canceled"
+    if status == "aborted":
+        return (
+            f"prediction {prediction.id} was aborted: its deadline (--cancel-after) passed "
+            "before it started"
+        )
+    return f"prediction {prediction.id} ended with status {status}"
+
+
+def error_payload(exc: BaseException, *, api_timeout: float | None = None) -> dict[str, Any]:
     """The machine-readable form of an error, printed under ``--json`` (pure)."""
     payload: dict[str, Any] = {
         "error": type(exc).__name__,
-        "message": str(exc),
+        # click's own errors name the option at fault only in their formatted message
+        "message": message_of(exc, api_timeout=api_timeout),
         "exit_code": exit_code_for(exc),
     }
     if isinstance(exc, ReplicateError):
@@ -127,7 +159,7 @@ def error_payload(exc: BaseException) -> dict[str, Any]:
     return payload
 
 
-def _lines(exc: BaseException) -> list[str]:
+def _lines(exc: BaseException, api_timeout: float | None) -> list[str]:
     """The body of the report: the detail, one line per invalid field, then hints."""
     if isinstance(exc, ReplicateError):
         detail = exc.detail or str(exc).splitlines()[0]
@@ -151,7 +183,9 @@ def _lines(exc: BaseException) -> list[str]:
                 else "Set REPLICATE_API_TOKEN (or use --local to try the emulator)."
             )
         return lines
-    lines = [escape(line) for line in str(exc).splitlines() if line.strip()] or [repr(exc)]
+    message = message_of(exc, api_timeout=api_timeout)
+    lines = [escape(line) for line in message.splitlines() if line.strip()]
+    lines = lines or [escape(repr(exc))]
     if isinstance(exc, ConfigurationError) and "token" in str(exc).lower():
         lines.append(
             "Or try it offline first: replicate-async --local <command> (no token needed)."
@@ -161,17 +195,22 @@ def _lines(exc: BaseException) -> list[str]:
         if logs:
             lines.append("[dim]last log lines:[/dim]")
             lines.extend(f"[dim]  {escape(line)}[/dim]" for line in logs[-5:])
-        lines.append(f"[dim]prediction id: {exc.prediction.id}[/dim]")
+        lines.append(
+            f"[dim]all its logs: replicate-async predictions get {exc.prediction.id} --json[/dim]"
+        )
     return lines
 
 
-def report_error(exc: BaseException, *, as_json: bool, console: Console) -> int:
-    """Print ``exc`` on one readable screen (or as JSON on stdout) and return the exit code."""
+def report_error(
+    exc: BaseException, *, as_json: bool, console: Console, api_timeout: float | None = None
+) -> int:
+    """Print ``exc`` on one readable screen (or as JSON on stdout) and return the exit code.
+    ``api_timeout``: the ``--api-timeout`` in effect, named when a call timed out."""
     code = exit_code_for(exc)
     if as_json:
-        click.echo(json.dumps(error_payload(exc), default=str))
+        click.echo(json.dumps(error_payload(exc, api_timeout=api_timeout), default=str))
         return code
     console.print(f"[bold red]{escape(_title(exc))}[/bold red]")
-    for line in _lines(exc):
+    for line in _lines(exc, api_timeout):
         console.print(line, highlight=False)
     return code

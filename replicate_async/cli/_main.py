@@ -7,13 +7,18 @@ command whose module is not installed (``batch``, ``eval``) never breaks the oth
 from __future__ import annotations
 
 import importlib
+import json
+import re
+import signal
+import threading
 from typing import Any
 
 import click
+from rich.console import Console
 
-from .. import __version__
+from .. import ReplicateAsyncError, __version__
 from ._context import CliState, configure_logging
-from ._errors import CliError
+from ._errors import CliError, error_payload, report_error
 
 __all__ = ["COMMANDS", "LazyGroup", "cli", "main"]
 
@@ -88,11 +93,63 @@ class LazyGroup(click.Group):
             return loaded
         return _unavailable(cmd_name, self.lazy[cmd_name][2])
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """Remember the raw arguments: an error found while parsing them must still honour
+        ``--json``."""
+        ctx.meta[_ARGV] = list(args)
+        return super().parse_args(ctx, args)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; no error ends in a traceback. A usage error (a bad option value,
+        input or file) exits with 2; with ``--json`` every error is also a JSON object on
+        stdout. Errors of the command's own work were already reported by ``run_command``."""
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.Abort, KeyboardInterrupt):
+            raise
+        except click.ClickException as exc:
+            if _wants_json(ctx):
+                click.echo(json.dumps(error_payload(exc), default=str))
+            raise
+        except ReplicateAsyncError as exc:
+            # Raised before the command did any work: a value the library refused.
+            usage = CliError(_in_cli_terms(str(exc), ctx.meta.get(_ARGV, [])))
+            if _wants_json(ctx):
+                click.echo(json.dumps(error_payload(usage), default=str))
+            raise usage from None
+        except Exception as exc:
+            state = ctx.find_object(CliState)
+            if state is not None and state.debug:
+                raise
+            code = report_error(exc, as_json=_wants_json(ctx), console=Console(stderr=True))
+            raise click.exceptions.Exit(code) from None
+
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """List every command with its short help, without importing any of them."""
         rows = [(name, self.lazy[name][2]) for name in sorted(self.lazy)]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
+
+
+_ARGV = "replicate_async.argv"
+
+
+def _wants_json(ctx: click.Context) -> bool:
+    """Whether ``--json`` is among the command's raw arguments (before any ``--``)."""
+    args: list[str] = ctx.meta.get(_ARGV, [])
+    end = args.index("--") if "--" in args else len(args)
+    return "--json" in args[:end]
+
+
+def _in_cli_terms(message: str, args: list[str]) -> str:
+    """The library names its parameters (``cancel_after``); say the option given instead
+    (``--cancel-after``)."""
+
+    def option(match: re.Match[str]) -> str:
+        flag = "--" + match[0].replace("_", "-")
+        return flag if any(a == flag or a.startswith(flag + "=") for a in args) else match[0]
+
+    return re.sub(r"\b[a-z]+(?:_[a-z]+)+\b", option, message)
 
 
 def _unavailable(name: str, summary: str) -> click.Command:
@@ -123,10 +180,22 @@ def _unavailable(name: str, summary: str) -> click.Command:
     metavar="URL",
     help="API root (default https://api.replicate.com/v1; env REPLICATE_BASE_URL).",
 )
+@click.option(
+    "--api-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=15.0,
+    show_default=True,
+    envvar="REPLICATE_CLI_API_TIMEOUT",
+    metavar="SECONDS",
+    help="Give up on an API call that gets no answer in this long (it is retried, then "
+    "reported; env REPLICATE_CLI_API_TIMEOUT).",
+)
 @click.option("--debug", is_flag=True, help="Show the library's debug log and tracebacks.")
 @click.version_option(__version__, prog_name="replicate-async")
 @click.pass_context
-def cli(ctx: click.Context, local: bool, base_url: str | None, debug: bool) -> None:
+def cli(
+    ctx: click.Context, local: bool, base_url: str | None, api_timeout: float, debug: bool
+) -> None:
     """replicate-async: run models on Replicate from the command line.
 
     The token comes from REPLICATE_API_TOKEN (or REPLICATE_API_KEY, or a .env file).
@@ -134,9 +203,16 @@ def cli(ctx: click.Context, local: bool, base_url: str | None, debug: bool) -> N
     canceled, 2 usage, 3 API error, 4 auth or configuration, 130 interrupted.
     """
     configure_logging(debug)
-    ctx.obj = CliState(local=local, base_url=base_url, debug=debug)
+    ctx.obj = CliState(local=local, base_url=base_url, debug=debug, api_timeout=api_timeout)
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point of the ``replicate-async`` console script."""
+    """Entry point of the ``replicate-async`` console script.
+
+    Ctrl-C is made to interrupt even when SIGINT was ignored by the parent (a shell's
+    background job, some CI runners): a child inherits ``SIG_IGN``, and Python then leaves
+    Ctrl-C (and ``kill -INT``) without effect.
+    """
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     cli.main(args=argv, prog_name="replicate-async")

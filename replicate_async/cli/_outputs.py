@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from .. import ConfigurationError, FileOutput
+from .. import ConfigurationError, FileOutput, ReplicateAsyncError
 from .. import unique_path as _unique_path
 from ._errors import CliError
 from ._render import to_jsonable
@@ -24,8 +24,10 @@ __all__ = [
     "save_file",
     "save_files",
     "shape_output",
+    "shown_output",
     "unique_path",
     "walk_files",
+    "with_shown_output",
 ]
 
 
@@ -35,6 +37,25 @@ async def shape_output(client: Client, prediction: Prediction) -> Any:
     Raises the library's error for a failed, canceled or aborted prediction."""
     del client  # the prediction is bound to it
     return await prediction.async_result()
+
+
+async def shown_output(prediction: Prediction) -> Any:
+    """The output to show for a prediction read back (``predictions get``/``list``): once it
+    succeeded, shaped as ``run`` prints it (token streams joined into text, files as URLs);
+    before that, or when its schema cannot be read, as the API sent it."""
+    if prediction.status != "succeeded" or prediction.output is None:
+        return prediction.output
+    try:
+        return await prediction.async_result(use_file_output=False)
+    except ReplicateAsyncError:
+        return prediction.output
+
+
+def with_shown_output(prediction: Prediction, output: Any) -> dict[str, Any]:
+    """The prediction's JSON form with ``output`` as shown."""
+    data: dict[str, Any] = to_jsonable(prediction)
+    data["output"] = to_jsonable(output)
+    return data
 
 
 def walk_files(value: Any, replace: Callable[[FileOutput], Any]) -> Any:

@@ -62,17 +62,64 @@ def show_table(
     *,
     title: str | None = None,
 ) -> None:
-    """A table of rows (each cell through :func:`plain`), or a note that there are none."""
+    """A table of rows (each cell through :func:`plain`), or a note that there are none.
+
+    On a terminal, the table fits its width: one line per row, long cells cut with ``…``
+    (the last column, descriptions, gives way first). Off a terminal (a pipe, a file), it is
+    plain tab-separated values, one line per row and no header, as ``cut``/``awk`` expect;
+    ``--json`` gives every field.
+    """
+    if not console.is_terminal:
+        for row in rows:
+            click.echo("\t".join(plain(cell, limit=_TSV_CELL_LIMIT) for cell in row))
+        return
     if not rows:
         console.print(f"[dim]No {title or 'results'}.[/dim]")
         return
+    cells = [[plain(cell) for cell in row] for row in rows]
+    widths = fit_widths(
+        [max(len(column), *(len(row[i]) for row in cells)) for i, column in enumerate(columns)],
+        console.width - (3 * len(columns) + 1),  # borders and one space each side of a cell
+    )
     table = Table(title=title, title_justify="left", header_style="bold")
-    for index, column in enumerate(columns):
-        # Ids and names stay on one line; the last column (descriptions) wraps.
-        table.add_column(column, overflow="fold", no_wrap=index < len(columns) - 1)
-    for row in rows:
-        table.add_row(*(escape(plain(cell)) for cell in row))
-    console.print(table)
+    for column, width in zip(columns, widths, strict=True):
+        table.add_column(column, no_wrap=True, overflow="ellipsis", width=width)
+    for row in cells:
+        table.add_row(*(escape(cut(cell, width)) for cell, width in zip(row, widths, strict=True)))
+    console.print(table, soft_wrap=False)
+
+
+def cut(text: str, width: int) -> str:
+    """``text`` in at most ``width`` characters, ending in ``…`` when cut."""
+    return text if len(text) <= width else text[: max(0, width - 1)] + "…"
+
+
+def fit_widths(natural: Sequence[int], available: int, *, floor: int = 6) -> list[int]:
+    """Column widths within ``available`` characters (pure): the natural widths when they fit;
+    else the widest columns give way first (the last column, descriptions, counting half its
+    width, so it keeps about twice the room of the others), down to ``floor``; the first
+    column (ids, names) only when nothing else can."""
+    widths = list(natural)
+    last = len(widths) - 1
+    excess = sum(widths) - max(available, len(widths) * floor)
+
+    def weight(i: int) -> float:
+        return widths[i] * (0.5 if i == last and last > 0 else 1.0)
+
+    while excess > 0:
+        candidates = [i for i in range(1, len(widths)) if widths[i] > floor]
+        if not candidates:
+            candidates = [i for i in range(len(widths)) if widths[i] > floor]
+        if not candidates:
+            break
+        widest = max(candidates, key=weight)
+        widths[widest] -= 1
+        excess -= 1
+    return widths
+
+
+_TSV_CELL_LIMIT = 10_000
+"""Longest cell of tab-separated output (a description, not a document)."""
 
 
 def show_record(console: Console, fields: Iterable[tuple[str, Any]], *, title: str = "") -> None:

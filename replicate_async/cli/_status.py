@@ -85,7 +85,7 @@ class StatusLine:
         self.console = console
         self.label = label
         self.started = time.monotonic()
-        self.status = "starting"
+        self.status = "contacting the API"  # no prediction yet: not Replicate's "starting"
         self.logs: str | None = None
         self.live_mode = enabled and console.is_terminal
         self.quiet = not enabled

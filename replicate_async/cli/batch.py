@@ -351,7 +351,7 @@ def batch_command(
         live, orphans = run.plan(retry_failed)
         async with state.client() as client:
             if rate_limit is not None:
-                client.rate_limiter = TokenBucketLimiter(rate_limit) if rate_limit > 0 else None
+                client.rate_limiter = batch_limiter(rate_limit)
             await run.find_orphans(client, live, orphans)
             results = client.batch(
                 model,
@@ -415,3 +415,11 @@ def _report(
             f"[yellow]{c.canceled} running predictions were canceled.[/yellow] "
             "Run the same command again to finish the rest."
         )
+
+
+def batch_limiter(rate_limit: float) -> TokenBucketLimiter | None:
+    """The limiter of ``--rate-limit N``: N creates per minute at most, never learned above it
+    (the user said how many); ``0``: none."""
+    if rate_limit <= 0:
+        return None
+    return TokenBucketLimiter(rate_limit, create_max_per_minute=rate_limit)

@@ -38,8 +38,12 @@ def deployments_group() -> None:
 @click.option("--model", required=True, metavar="OWNER/NAME", help="The model to deploy.")
 @click.option("--version", required=True, metavar="ID", help="The version to deploy.")
 @click.option("--hardware", required=True, metavar="SKU", help="Hardware SKU (see `hardware`).")
-@click.option("--min-instances", type=int, default=0, show_default=True, help="0 to 5.")
-@click.option("--max-instances", type=int, default=1, show_default=True, help="0 to 20.")
+@click.option(
+    "--min-instances", type=click.IntRange(0, 5), default=0, show_default=True, help="0 to 5."
+)
+@click.option(
+    "--max-instances", type=click.IntRange(0, 20), default=1, show_default=True, help="0 to 20."
+)
 @json_option
 @pass_state
 def create_deployment(
@@ -120,8 +124,8 @@ def list_deployments(state: CliState, limit: int, as_json: bool) -> None:
 @click.argument("deployment")
 @click.option("--version", metavar="ID", help="Deploy this version.")
 @click.option("--hardware", metavar="SKU", help="Move to this hardware.")
-@click.option("--min-instances", type=int, help="0 to 5.")
-@click.option("--max-instances", type=int, help="0 to 20.")
+@click.option("--min-instances", type=click.IntRange(0, 5), help="0 to 5.")
+@click.option("--max-instances", type=click.IntRange(0, 20), help="0 to 20.")
 @json_option
 @pass_state
 def update_deployment(

@@ -17,14 +17,20 @@ __all__ = ["emulator_command"]
 @click.option("--host", default="127.0.0.1", show_default=True, help="Bind address.")
 @click.option(
     "--port",
-    type=int,
+    type=click.IntRange(0, 65533),  # the next two ports serve streams and files
     default=8787,
     show_default=True,
     help="API port; stream and file delivery use port+1 and port+2 (0: random ports).",
 )
 @click.option("--token", metavar="TOKEN", help="Accept only this API token (default: any).")
 @click.option("--seed", type=int, help="Make ids and outputs repeatable.")
-@click.option("--speed", type=float, default=1.0, show_default=True, help="Run X times faster.")
+@click.option(
+    "--speed",
+    type=click.FloatRange(min=0, min_open=True),
+    default=1.0,
+    show_default=True,
+    help="Run X times faster.",
+)
 @click.option("--no-rate-limit", is_flag=True, help="Turn off the 429 token buckets.")
 @click.option(
     "--sync-quirk",

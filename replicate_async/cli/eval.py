@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections import Counter
 from pathlib import Path
 
 import click
@@ -25,7 +26,7 @@ from ._context import CliState, json_option, pass_state
 from ._errors import EXIT_FAILED
 from ._render import plain
 
-__all__ = ["eval_command", "results_table"]
+__all__ = ["eval_command", "results_table", "results_tsv", "summary_line"]
 
 _HEX64 = re.compile(r"\b[0-9a-f]{64}\b")  # version ids: the first 8 digits name them in headers
 
@@ -54,16 +55,63 @@ def results_table(config: EvalConfig, results: list[EvalResult], *, width: int =
             found = by_provider.get(v)
             if found is None:
                 cells.append("-")
-            elif found.ok:
-                cells.append(escape(plain(found.summary(), limit)))
             else:
-                cells.append(f"[red]{escape(plain(found.summary(), limit))}[/red]")
+                cells.append(_cell(found, limit))
         table.add_row(*cells)
     return table
 
 
+_MARKS = {
+    "passed": "[green][PASS][/green]",
+    "failed": "[red][FAIL][/red]",
+    "not checked": "[yellow][NOT CHECKED][/yellow]",
+    "error": "[red][ERROR][/red]",
+}
+
+
+def _cell(result: EvalResult, limit: int) -> str:
+    """The verdict mark (when the test has assertions, or on error), the output or error,
+    then why each assertion that did not pass did not."""
+    text = escape(plain(result.summary(), limit))
+    if result.verdict == "error":
+        return f"{_MARKS['error']} [red]{text}[/red]"
+    if not result.checks:
+        return text
+    lines = [f"{_MARKS[result.verdict]} {text}"]
+    for check in result.checks:
+        if check.verdict != "passed":
+            lines.append(f"[dim]{escape(check.verdict)}: {escape(plain(check.reason, 120))}[/dim]")
+    return "\n".join(lines)
+
+
+def results_tsv(results: list[EvalResult]) -> list[str]:
+    """One tab-separated line per case: index, provider, verdict, output or error, then the
+    reason of each assertion that did not pass."""
+    lines = []
+    for result in results:
+        reasons = [f"{c.verdict}: {c.reason}" for c in result.checks if c.verdict != "passed"]
+        cells = [str(result.index), result.provider, result.verdict, result.summary(), *reasons]
+        lines.append("\t".join(plain(cell, limit=10_000) for cell in cells))
+    return lines
+
+
+def summary_line(results: list[EvalResult]) -> str:
+    """``3 passed, 1 failed, 1 not checked, 0 errors``: a case whose assertion could not be
+    checked is never counted as passed."""
+    counts = Counter(r.verdict for r in results)
+    return (
+        f"{counts['passed']} passed, {counts['failed']} failed, "
+        f"{counts['not checked']} not checked, "
+        f"{counts['error']} error{'' if counts['error'] == 1 else 's'}"
+    )
+
+
 @click.command("eval")
-@click.argument("config_path", metavar="CONFIG", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument(
+    "config_path",
+    metavar="CONFIG",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+)
 @click.option(
     "--output",
     "-o",
@@ -102,8 +150,11 @@ def eval_command(
 
     CONFIG is YAML as promptfoo writes it: prompts (with {{var}} placeholders), providers
     (replicate:owner/name[:version], replicate:image:…, replicate:moderation:… with a config)
-    and tests (vars). Prints a table (or JSON lines with --json); exits with 1 if any case
-    failed.
+    and tests (vars, assert). Deterministic assertions (equals, contains, icontains,
+    contains-any/-all, starts-with, regex, is-json, contains-json, levenshtein, latency and
+    their not- forms) are checked; any other type is reported as "not checked", never as
+    passed. Prints a table (or JSON lines with --json); exits with 1 if any case failed or
+    ended in an error.
     """
 
     async def main() -> list[EvalResult]:
@@ -129,15 +180,20 @@ def eval_command(
             for result in results:
                 click.echo(json.dumps(result.to_json(), ensure_ascii=False, default=str))
         else:
-            state.out.print(results_table(config, results, width=state.out.width))
-            failed = sum(not r.ok for r in results)
-            state.out.print(f"{len(results) - failed} passed, {failed} failed", highlight=False)
+            if state.out.is_terminal:
+                state.out.print(results_table(config, results, width=state.out.width))
+            else:  # a pipe or a file: one tab-separated line per case
+                for line in results_tsv(results):
+                    click.echo(line)
+            # In a pipe, stdout holds only the rows; the summary goes to stderr.
+            notes = state.out if state.out.is_terminal else state.err
+            notes.print(summary_line(results), highlight=False)
             if output is not None:
-                state.out.print(f"results: {escape(str(output))}", highlight=False)
+                notes.print(f"results: {escape(str(output))}", highlight=False)
         return results
 
     results = state.run(main, as_json=as_json)
-    if any(not r.ok for r in results):
+    if any(r.verdict in ("failed", "error") for r in results):
         raise click.exceptions.Exit(EXIT_FAILED)
 
 

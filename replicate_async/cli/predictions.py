@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
 from .. import Prediction
 from ._context import CliState, json_option, pass_state
 from ._follow import follow, present
+from ._outputs import shown_output, with_shown_output
+from ._params import ISO_DATETIME
 from ._render import collect, echo_json, show_record, show_table
 from ._status import last_log_line
 
 __all__ = ["predictions_group", "show_prediction"]
 
 
-def show_prediction(state: CliState, prediction: Prediction) -> None:
-    """A prediction as aligned fields (id, model, status, timing, error, last log line)."""
+def show_prediction(state: CliState, prediction: Prediction, output: Any = None) -> None:
+    """A prediction as aligned fields (id, model, status, timing, error, last log line);
+    ``output`` as :func:`shown_output` gives it."""
     metrics = prediction.metrics or {}
     show_record(
         state.out,
@@ -30,7 +34,7 @@ def show_prediction(state: CliState, prediction: Prediction) -> None:
             ("predict time", metrics.get("predict_time")),
             ("error", prediction.error),
             ("last log", last_log_line(prediction.logs)),
-            ("output", prediction.output),
+            ("output", output),
             ("web", prediction.urls.web if prediction.urls else None),
         ],
     )
@@ -51,10 +55,11 @@ def get_prediction(state: CliState, prediction_id: str, as_json: bool) -> None:
     async def main() -> None:
         async with state.client() as client:
             prediction = await client.predictions.async_get(prediction_id)
+            output = await shown_output(prediction)
         if as_json:
-            echo_json(prediction)
+            echo_json(with_shown_output(prediction, output))
         else:
-            show_prediction(state, prediction)
+            show_prediction(state, prediction, output)
 
     state.run(main, as_json=as_json)
 
@@ -63,8 +68,12 @@ def get_prediction(state: CliState, prediction_id: str, as_json: bool) -> None:
 @click.option(
     "--limit", type=click.IntRange(min=0), default=20, show_default=True, help="At most N."
 )
-@click.option("--since", metavar="ISO8601", help="Only predictions created after this time.")
-@click.option("--until", metavar="ISO8601", help="Only predictions created before this time.")
+@click.option(
+    "--since", type=ISO_DATETIME, help="Only predictions created after this time (ISO 8601)."
+)
+@click.option(
+    "--until", type=ISO_DATETIME, help="Only predictions created before this time (ISO 8601)."
+)
 @click.option("--source", type=click.Choice(["web"]), help="Only predictions made on the website.")
 @json_option
 @pass_state
@@ -84,9 +93,9 @@ def list_predictions(
                 created_after=since, created_before=until, source=source
             )
             found = await collect(page, limit)
-        if as_json:
-            echo_json(found)
-            return
+            if as_json:  # outputs as run prints them (one schema read per version)
+                echo_json([with_shown_output(p, await shown_output(p)) for p in found])
+                return
         rows = [(p.id, p.model, p.status, p.created_at) for p in found]
         show_table(state.out, rows, ["id", "model", "status", "created"], title="predictions")
 

@@ -13,7 +13,7 @@ import click
 from .. import Client, FileOutput, Prediction, RunTimeoutError
 from ._context import CliState, json_option, pass_state
 from ._follow import present
-from ._inputs import parse_inputs
+from ._inputs import schema_inputs, split_inputs
 from ._outputs import save_file
 from ._render import echo_json
 from ._status import StatusLine, short_ref
@@ -37,8 +37,8 @@ class RunOptions:
     "inputs",
     multiple=True,
     metavar="KEY=VALUE",
-    help="A model input; VALUE is JSON when it parses (20, true, [1,2]) else text; "
-    "KEY=@path uploads a file. Repeat for each input.",
+    help="A model input, converted by the model's input types (text stays text; numbers, "
+    "true/false, JSON lists and objects); KEY=@path uploads a file. Repeat for each input.",
 )
 @click.option("--deployment", metavar="OWNER/NAME", help="Run on this deployment (no MODEL).")
 @click.option(
@@ -89,7 +89,7 @@ def run_command(
     """
     if (model is None) == (deployment is None):
         raise click.UsageError("give a MODEL, or --deployment OWNER/NAME (not both)")
-    parsed = parse_inputs(inputs)
+    split_inputs(inputs)  # the form of every -i is checked before anything else
     if stream and (detach or as_json):
         raise click.UsageError("--stream prints text as it arrives; drop --detach/--json")
     options = RunOptions(timeout=timeout, cancel_after=cancel_after)
@@ -98,6 +98,7 @@ def run_command(
 
     async def main() -> None:
         async with state.client() as client:
+            parsed = await schema_inputs(client, model, inputs, deployment=deployment)
             if stream:
                 await _stream(client, model, deployment, parsed, options, directory)
             elif detach:

@@ -9,7 +9,7 @@ import click
 from .. import Training
 from ._context import CliState, json_option, pass_state
 from ._follow import check_succeeded, follow
-from ._inputs import parse_inputs
+from ._inputs import schema_inputs, split_inputs
 from ._render import collect, echo_json, show_record, show_table
 from ._status import last_log_line
 
@@ -63,13 +63,15 @@ def create_training(
     as_json: bool,
 ) -> None:
     """Start a training of MODEL (owner/name:version) that writes a new version to
-    --destination. Inputs as in ``run`` (``-i key=value``, ``-i key=@file``). Ctrl-C while
+    --destination. Inputs as in ``run`` (``-i key=value``, ``-i key=@file``), converted by the
+    trainer's training input types. Ctrl-C while
     following it (--wait) stops the following; the training goes on (its id is printed)."""
-    parsed = parse_inputs(inputs)
+    split_inputs(inputs)  # the form of every -i is checked before anything else
     events = [e.strip() for e in webhook_events.split(",")] if webhook_events else None
 
     async def main() -> None:
         async with state.client() as client:
+            parsed = await schema_inputs(client, model, inputs, training=True)
             training = await client.trainings.async_create(
                 model,
                 destination=destination,

@@ -13,15 +13,19 @@ import asyncio
 import json
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
 from .. import Client, FileOutput, ReplicateAsyncError, ReplicateError, blocking
 from ._config import ProviderKind
+from ._eval_assert import Assertion, AssertionResult, check
 from ._eval_config import EvalCase, EvalConfig
 from ._prompt import ModerationResult
 from ._provider import Output, PreparedInput, ReplicateProvider, Unsupported
+
+if TYPE_CHECKING:
+    from ..types import Prediction
 
 __all__ = ["EvalResult", "run_eval", "run_eval_sync", "write_results", "write_results_sync"]
 
@@ -36,6 +40,8 @@ class EvalResult:
     ``error`` the error's message, ``error_type`` its class name, and for API errors ``status``
     and ``detail`` (PEER-DEFECT 30: a refused create shows its HTTP status and ``detail``).
     ``input`` is what was sent; ``files`` the paths :func:`write_results` saved files to.
+    ``checks``: the verdict on each of the test's assertions (none after an error);
+    ``latency_ms``: from the prediction's creation to its completion, when both are known.
     """
 
     index: int
@@ -56,11 +62,44 @@ class EvalResult:
     status: int | None = None
     detail: str | None = None
     files: tuple[str, ...] = ()
+    checks: tuple[AssertionResult, ...] = ()
+    latency_ms: float | None = None
 
     @property
     def ok(self) -> bool:
         """Whether the case produced output."""
         return self.error is None
+
+    @property
+    def verdict(self) -> Literal["passed", "failed", "not checked", "error"]:
+        """``error`` (no output), ``failed`` (an assertion failed), ``not checked`` (an
+        assertion could not be checked and none failed), else ``passed``."""
+        if self.error is not None:
+            return "error"
+        verdicts = {check.verdict for check in self.checks}
+        if "failed" in verdicts:
+            return "failed"
+        if "not checked" in verdicts:
+            return "not checked"
+        return "passed"
+
+    def output_text(self) -> str:
+        """The output as the text assertions look at: text as is, anything else as JSON."""
+        output: Any = self.output
+        if isinstance(output, str):
+            return output
+        if isinstance(output, ModerationResult):
+            output = self.to_json()["output"]
+        elif isinstance(output, list):
+            output = [str(item) for item in output]
+        return json.dumps(output, ensure_ascii=False, default=str)
+
+    def checked(self, asserts: Sequence[Assertion]) -> EvalResult:
+        """This result with ``asserts`` checked against its output (none after an error)."""
+        if self.error is not None or not asserts:
+            return self
+        text = self.output_text()
+        return attrs.evolve(self, checks=tuple(check(a, text, self.latency_ms) for a in asserts))
 
     def summary(self) -> str:
         """A one-cell description: the text, the files, the verdict or the error."""
@@ -94,8 +133,18 @@ class EvalResult:
             dropped=list(self.dropped),
             files=list(self.files),
             ok=self.ok,
+            checks=[c.to_json() for c in self.checks],
+            verdict=self.verdict,
         )
         return record
+
+
+def _latency_ms(prediction: Prediction | None) -> float | None:
+    start = prediction.created_at if prediction is not None else None
+    end = prediction.completed_at if prediction is not None else None
+    if start is None or end is None:
+        return None
+    return (end - start).total_seconds() * 1000.0
 
 
 def _failure(base: dict[str, Any], exc: BaseException) -> EvalResult:
@@ -149,7 +198,7 @@ async def _run_provider(
             except ReplicateAsyncError as exc:
                 emit(_failure(info, exc))
                 continue
-            emit(EvalResult(**info, output=output))
+            emit(EvalResult(**info, output=output, latency_ms=_latency_ms(item.prediction)))
     except ReplicateAsyncError as exc:  # the batch stopped: the error concerns every item
         for i, (case, prepared) in enumerate(ready):
             if i not in done:
@@ -192,6 +241,7 @@ async def run_eval(
         results: dict[int, EvalResult] = {}
 
         def emit(result: EvalResult) -> None:
+            result = result.checked(config.tests[result.test_index].asserts)
             results[result.index] = result
             if on_result is not None:
                 on_result(result)

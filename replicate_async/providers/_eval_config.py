@@ -14,11 +14,14 @@
 * ``providers``: a list of ids, or of ``{id, label, config}`` mappings. Other keys next to
   ``id`` are taken as config too (promptfoo's docs print ``temperature`` beside ``id``); the
   same key in both places is an error.
-* ``tests``: a list of ``{vars, description}`` mappings (none: one case without vars).
+* ``tests``: a list of ``{vars, description, assert}`` mappings (none: one case without
+  vars). ``assert`` lists promptfoo assertions (see :mod:`._eval_assert`: deterministic types
+  are checked, any other is reported as not checked); ``defaultTest.assert`` applies to
+  every test.
   ``{{name}}`` in a prompt is replaced by the test's variable (non-strings as JSON). Only plain
   names are supported; a placeholder without a value is an error before anything runs.
-* Other top-level keys (``description``, ``defaultTest`` …) and per-test keys (``assert`` …)
-  are not interpreted; :attr:`EvalConfig.ignored` lists them so the caller can say so.
+* Other top-level keys and per-test keys (``options`` …) are not interpreted;
+  :attr:`EvalConfig.ignored` lists them so the caller can say so.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ import attrs
 
 from .. import ConfigurationError
 from ._config import ProviderId, parse_provider_id
+from ._eval_assert import Assertion, parse_assertions
 from ._prompt import as_chat
 
 __all__ = [
@@ -79,10 +83,11 @@ class EvalProvider:
 
 @attrs.frozen
 class EvalTest:
-    """A test case: variables for the prompts, and an optional description."""
+    """A test case: variables for the prompts, an optional description, its assertions."""
 
     vars: Mapping[str, Any]
     description: str | None = None
+    asserts: tuple[Assertion, ...] = ()
 
 
 @attrs.frozen
@@ -197,9 +202,11 @@ def _provider(item: Any, i: int) -> EvalProvider:
     )
 
 
-def _tests(raw: Any) -> tuple[tuple[EvalTest, ...], list[str]]:
+def _tests(
+    raw: Any, default_asserts: tuple[Assertion, ...] = ()
+) -> tuple[tuple[EvalTest, ...], list[str]]:
     if raw is None:
-        return (EvalTest({}),), []
+        return (EvalTest({}, asserts=default_asserts),), []
     if not isinstance(raw, list):
         raise ConfigurationError("'tests' must be a list")
     tests: list[EvalTest] = []
@@ -212,10 +219,13 @@ def _tests(raw: Any) -> tuple[tuple[EvalTest, ...], list[str]]:
         vars = {} if vars is None else vars
         if not isinstance(vars, Mapping) or not all(isinstance(k, str) for k in vars):
             raise ConfigurationError(f"{where}.vars must be a mapping of names to values")
-        ignored += [f"{where}.{k}" for k in item if k not in ("vars", "description")]
+        ignored += [f"{where}.{k}" for k in item if k not in ("vars", "description", "assert")]
         description = item.get("description")
-        tests.append(EvalTest(dict(vars), str(description) if description is not None else None))
-    return tuple(tests) or (EvalTest({}),), ignored
+        asserts = default_asserts + parse_assertions(item.get("assert"), f"{where}.assert")
+        tests.append(
+            EvalTest(dict(vars), str(description) if description is not None else None, asserts)
+        )
+    return tuple(tests) or (EvalTest({}, asserts=default_asserts),), ignored
 
 
 def parse_eval_config(data: Any, base_dir: Path | None = None) -> EvalConfig:
@@ -228,7 +238,14 @@ def parse_eval_config(data: Any, base_dir: Path | None = None) -> EvalConfig:
     providers = data["providers"]
     if not isinstance(providers, list) or not providers:
         raise ConfigurationError("'providers' must be a non-empty list")
-    tests, ignored = _tests(data.get("tests"))
+    default = data.get("defaultTest")
+    default_asserts: tuple[Assertion, ...] = ()
+    ignored_default: list[str] = []
+    if isinstance(default, Mapping):
+        default_asserts = parse_assertions(default.get("assert"), "defaultTest.assert")
+        ignored_default = [f"defaultTest.{k}" for k in default if k != "assert"]
+    tests, ignored = _tests(data.get("tests"), default_asserts)
+    ignored = ignored_default + ignored
     description = data.get("description")
     config = EvalConfig(
         prompts=_prompts(data["prompts"]),
@@ -236,7 +253,14 @@ def parse_eval_config(data: Any, base_dir: Path | None = None) -> EvalConfig:
         tests=tests,
         description=str(description) if description is not None else None,
         base_dir=base_dir,
-        ignored=tuple(sorted(str(k) for k in data if k not in _KNOWN_TOP)) + tuple(ignored),
+        ignored=tuple(
+            sorted(
+                str(k)
+                for k in data
+                if k not in _KNOWN_TOP and not (k == "defaultTest" and isinstance(default, Mapping))
+            )
+        )
+        + tuple(ignored),
     )
     config.cases()  # render every prompt now: a missing variable fails before anything runs
     return config

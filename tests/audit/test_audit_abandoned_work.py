@@ -272,7 +272,11 @@ def test_ctrl_c_in_a_blocking_call_cancels_before_the_program_exits__peer_defect
 ) -> None:
     # The coroutine runs on the bridge, a daemon thread: if the interrupt propagated before the
     # cancel requests were sent, the exiting interpreter would take them down with it.
+    # The script takes Ctrl-C even if this test runs with SIGINT ignored (which a child
+    # would inherit, as from a background job): the scenario is a program that can be
+    # interrupted.
     script = (
+        "import signal\nsignal.signal(signal.SIGINT, signal.default_int_handler)\n"
         f"import replicate_async\nclient = replicate_async.Client()\n{BLOCKING_SCRIPTS[verb]}\n"
     )
     expected = 3 if verb == "batch_sync" else 1

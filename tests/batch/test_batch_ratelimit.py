@@ -306,3 +306,16 @@ async def test_random_429s_from_the_emulator_are_lone_and_slow_nothing_down(
     assert limiter.stats.slowdowns == 0
     assert limiter.current_rate("create") == 600
     assert replicate_emulator.stats.rate_limited == 0
+
+
+def test_the_cli_rate_limit_is_a_cap_never_learned_above() -> None:
+    """``--rate-limit N`` is what the user allows: headroom shown by the server never raises it."""
+    from replicate_async.cli.batch import batch_limiter
+
+    assert batch_limiter(0) is None
+    limiter = batch_limiter(120)
+    assert limiter is not None
+    assert limiter.learned_limit("create") == 120
+    assert limiter._buckets["create"].ceiling * 60 == 120  # what learning may never exceed
+    default = type(limiter)(120)
+    assert default._buckets["create"].ceiling * 60 > 120  # unlike a limiter left to learn

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from cli_support import LLAMA
+from cli_support import LLAMA, SCRIPT, sigint_ignored
 
 from replicate_async.emulator import Emulator
 
@@ -37,10 +37,16 @@ def test_python_dash_m_is_the_same_command_line() -> None:
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
-def test_ctrl_c_cancels_the_prediction_and_exits_130(emu: Emulator, tmp_path: Path) -> None:
+@pytest.mark.parametrize("ignored", [False, True], ids=["foreground", "sigint-ignored"])
+def test_ctrl_c_cancels_the_prediction_and_exits_130(
+    emu: Emulator, tmp_path: Path, ignored: bool
+) -> None:
+    # ``ignored``: started as a background job is, with SIGINT ignored; the command still
+    # takes Ctrl-C (kill -INT), as it would in the foreground.
     emu.options.model_timings = {LLAMA: (0.0, 10_000.0)}  # runs far longer than the test
+    command = [SCRIPT, "run", LLAMA, "-i", "prompt=hi"]
     process = subprocess.Popen(
-        [sys.executable, "-m", "replicate_async", "run", LLAMA, "-i", "prompt=hi"],
+        sigint_ignored(command) if ignored else command,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -65,9 +71,11 @@ def test_ctrl_c_cancels_the_prediction_and_exits_130(emu: Emulator, tmp_path: Pa
     assert prediction.status == "canceled"  # Ctrl-C reached the remote prediction
 
 
-def test_emulator_command_serves_until_interrupted(tmp_path: Path) -> None:
+@pytest.mark.parametrize("ignored", [False, True], ids=["foreground", "sigint-ignored"])
+def test_emulator_command_serves_until_interrupted(tmp_path: Path, ignored: bool) -> None:
+    command = [SCRIPT, "emulator", "--port", "0", "--seed", "7"]
     process = subprocess.Popen(
-        [sys.executable, "-m", "replicate_async", "emulator", "--port", "0", "--seed", "7"],
+        sigint_ignored(command) if ignored else command,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

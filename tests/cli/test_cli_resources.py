@@ -167,13 +167,13 @@ def test_deployments_crud(cli: CliInvoker) -> None:
     assert cli("deployments", "get", "emulator/my-app").exit_code == 3
 
 
-def test_deployment_out_of_range_is_a_config_error(cli: CliInvoker) -> None:
+def test_deployment_out_of_range_is_a_usage_error(cli: CliInvoker) -> None:
     result = cli(
         "deployments", "create", "x", "--model", "a/b", "--version", "v", "--hardware", "cpu",
         "--max-instances", "99",
     )  # fmt: skip
-    assert result.exit_code == 4
-    assert "max_instances" in result.stderr
+    assert result.exit_code == 2
+    assert "--max-instances" in result.stderr
 
 
 def test_files_crud(

@@ -128,7 +128,7 @@ def test_detach_prints_the_id_without_waiting(cli: CliInvoker, emu: Emulator) ->
     [
         (("run",), "give a MODEL"),
         (("run", LLAMA, "-i", "prompt"), "inputs are key=value"),
-        (("run", LLAMA, "-i", "image=@missing.png"), "input file not found"),
+        (("run", LLAMA, "-i", "prompt=@missing.png"), "input file not found"),
         (("run", "not a model!"), "owner/name"),
         (("run", LLAMA, "--stream", "--json"), "--stream"),
     ],

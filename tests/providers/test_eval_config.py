@@ -17,6 +17,7 @@ from replicate_async.providers import (
     parse_eval_config,
     render_prompt,
 )
+from replicate_async.providers._eval_assert import Assertion
 
 
 def test_docs_sdxl_example() -> None:
@@ -135,7 +136,8 @@ def test_ignored_keys_are_listed() -> None:
         }
     )
     assert config.description == "demo"
-    assert config.ignored == ("defaultTest", "tests[0].assert")
+    assert config.ignored == ("defaultTest.vars",)  # assertions are read, not ignored
+    assert config.tests[0].asserts == (Assertion("contains", "x"),)
 
 
 def test_provider_repr_hides_config_values() -> None:

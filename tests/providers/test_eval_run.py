@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -173,7 +176,7 @@ def test_blocking_twin(replicate_emulator_sync: Emulator) -> None:
 def test_cli_eval_docs_sdxl(cli: Any, tmp_path: Path) -> None:
     result = cli("eval", str(FIXTURES / "docs_sdxl.yaml"), "--output", "out/results.jsonl")
     assert result.exit_code == 0, result.output
-    assert "fruit loops" in result.stdout and "1 passed, 0 failed" in result.stdout
+    assert "1 passed, 0 failed" in result.stderr  # stdout (not a terminal) holds the rows
     [line] = (tmp_path / "out" / "results.jsonl").read_text(encoding="utf-8").splitlines()
     record = json.loads(line)
     assert (tmp_path / "out" / record["files"][0]).read_bytes().startswith(PNG)
@@ -201,8 +204,8 @@ def test_cli_eval_failure_exit_code_and_table(cli: Any, tmp_path: Path) -> None:
     path.write_text(yaml.safe_dump(config), encoding="utf-8")
     result = cli("eval", str(path))
     assert result.exit_code == 1
-    assert "422" in result.stdout and "0 passed, 1 failed" in result.stdout
-    assert "tests[0].assert is not used" in result.stderr
+    assert "422" in result.stdout and "0 passed, 0 failed, 0 not checked, 1 error" in result.stderr
+    assert "assert is not used" not in result.stderr  # assertions are read now
 
 
 def test_cli_eval_bad_config_is_a_configuration_error(cli: Any, tmp_path: Path) -> None:
@@ -211,3 +214,47 @@ def test_cli_eval_bad_config_is_a_configuration_error(cli: Any, tmp_path: Path) 
     result = cli("eval", str(path))
     assert result.exit_code == 4
     assert "needs variables" in result.stderr and "Traceback" not in result.output
+
+
+def _console_script(*args: str, base_url: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REPLICATE_")}
+    env.update(REPLICATE_API_TOKEN="r8_eval_cli", REPLICATE_BASE_URL=base_url)
+    script = str(Path(sys.executable).with_name("replicate-async"))
+    return subprocess.run(
+        [script, *args], capture_output=True, text=True, timeout=60, env=env, cwd=cwd
+    )
+
+
+def test_console_script_never_counts_an_unchecked_assertion_as_passed(tmp_path: Path) -> None:
+    # The model's text is not known in advance: the checked assertions are chosen to hold
+    # for any output, so the only thing between the case and "passed" is llm-rubric.
+    config = {
+        "prompts": ["Say hello to {{name}}"],
+        "providers": ["replicate:meta/llama-2-7b-chat"],
+        "tests": [
+            {
+                "vars": {"name": "Bob"},
+                "assert": [
+                    {"type": "regex", "value": "."},
+                    {"type": "not-icontains", "value": "zz-never-generated-zz"},
+                    {"type": "llm-rubric", "value": "is friendly"},
+                ],
+            },
+            {"vars": {"name": "Al"}, "assert": [{"type": "not-contains-json"}]},
+            {"vars": {"name": "Cy"}, "assert": [{"type": "equals", "value": "zz-never-zz"}]},
+        ],
+    }
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    with Emulator(**FAST_DEFAULTS) as emu:
+        shown = _console_script("eval", str(path), base_url=emu.url, cwd=tmp_path)
+        as_json = _console_script("eval", str(path), "--json", base_url=emu.url, cwd=tmp_path)
+    assert shown.returncode == 1, shown.stderr  # the equals assertion failed
+    assert "1 passed, 1 failed, 1 not checked, 0 errors" in shown.stderr
+    rows = [line.split("\t") for line in shown.stdout.splitlines()]  # a pipe: TSV rows
+    assert [row[2] for row in rows] == ["not checked", "passed", "failed"]
+    assert "not checked: assertion type 'llm-rubric' is not supported" in rows[0]
+    records = [json.loads(line) for line in as_json.stdout.splitlines()]
+    assert [r["verdict"] for r in records] == ["not checked", "passed", "failed"]
+    assert [c["verdict"] for c in records[0]["checks"]] == ["passed", "passed", "not checked"]
+    assert records[2]["checks"][0]["reason"] == "expected the output to equal 'zz-never-zz'"
