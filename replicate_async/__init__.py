@@ -41,6 +41,7 @@ from ._core.events import StreamEvent
 from ._core.file_source import FileInputError
 from ._core.ratelimit import TokenBucketLimiter
 from ._core.refs import ModelRef, parse_ref
+from ._core.request import parse_duration
 from ._core.retry import RetryPolicy
 from ._default import (
     NAMESPACES as _NAMESPACES,
@@ -152,6 +153,7 @@ __all__ = [
     "blocking",
     "default_client",
     "paginate",
+    "parse_duration",
     "parse_ref",
     "run",
     "run_sync",

@@ -19,6 +19,7 @@ from .errors import ConfigurationError
 __all__ = [
     "WEBHOOK_EVENTS",
     "cancel_after_header",
+    "parse_duration",
     "prefer_header",
     "validate_webhook",
     "webhook_fields",
@@ -63,6 +64,13 @@ def _seconds(value: str | int | float | timedelta) -> float:
         )
     hours, minutes, seconds = match.groups()
     return int(hours or 0) * 3600 + int(minutes or 0) * 60 + float(seconds or 0)
+
+
+def parse_duration(value: str | int | float | timedelta) -> float:
+    """Seconds from a ``cancel_after`` value: a number, a ``timedelta``, or ``"45s"``, ``"5m"``,
+    ``"1h30m"``; a :class:`ConfigurationError` says what a bad one should look like. The
+    server's minimum (5 s) is checked where the value is used."""
+    return _seconds(value)
 
 
 def format_duration(seconds: float) -> str:

@@ -8,6 +8,8 @@ from typing import Any
 
 import click
 
+from .. import ConfigurationError, parse_duration
+
 __all__ = ["ISO_DATETIME", "IsoDateTime"]
 
 
@@ -33,3 +35,15 @@ class IsoDateTime(click.ParamType):  # type: ignore[type-arg]  # generic in clic
 
 
 ISO_DATETIME = IsoDateTime()
+
+
+def check_duration(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A ``--cancel-after`` value checked where it is typed (a usage error, exit 2), by the
+    library's own rule (:func:`replicate_async.parse_duration`)."""
+    if value is None:
+        return None
+    try:
+        parse_duration(value)
+    except ConfigurationError as exc:
+        raise click.BadParameter(str(exc).removeprefix("cancel_after ")) from None
+    return value

@@ -15,6 +15,7 @@ from ._context import CliState, json_option, pass_state
 from ._follow import present
 from ._inputs import schema_inputs, split_inputs
 from ._outputs import save_file
+from ._params import check_duration
 from ._render import echo_json
 from ._status import StatusLine, short_ref
 
@@ -59,7 +60,12 @@ class RunOptions:
     metavar="SECONDS",
     help="Give up (and cancel the prediction) after this long.",
 )
-@click.option("--cancel-after", metavar="DURATION", help="Server-side deadline, such as 30s or 5m.")
+@click.option(
+    "--cancel-after",
+    metavar="DURATION",
+    callback=check_duration,
+    help="Server-side deadline, such as 30s or 5m.",
+)
 @click.option("--detach", is_flag=True, help="Start the prediction, print it, do not wait.")
 @json_option
 @pass_state
