@@ -38,6 +38,7 @@ from ._core.retry import RetryPolicy
 from ._io.bridge import BlockingCallError
 from ._ops.batch_types import BatchProgress, BatchResult, BatchStoppedError
 from ._ops.file_output import FileOutput
+from ._ops.use import ModelFunction
 from .types import (
     Account,
     Collection,
@@ -81,6 +82,7 @@ __all__ = [
     "InvalidResponseError",
     "Model",
     "ModelError",
+    "ModelFunction",
     "NotFoundError",
     "Page",
     "PayloadTooLargeError",

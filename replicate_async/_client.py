@@ -27,6 +27,7 @@ from ._ops.file_input import delete_uploads, prepare_input
 from ._ops.run import RunOptions, run_prediction
 from ._ops.schemas import SchemaCache
 from ._ops.stream import stream_prediction, stream_run
+from ._ops.use import ModelFunction
 from ._ops.wait import shape_output, wait_for_terminal
 from .resources.account import AccountNamespace
 from .resources.collections import Collections
@@ -170,6 +171,7 @@ class Client:
         file_encoding: str | None = None,
         webhook: str | None = None,
         webhook_events_filter: Iterable[str] | None = None,
+        validate: bool = False,
     ) -> Any:
         """Run a model and return its output, shaped by the version's output schema.
 
@@ -187,7 +189,9 @@ class Client:
         seconds, ``timedelta``; at least 5 s). Failed, canceled and aborted predictions raise
         ``ModelError``, ``PredictionCanceledError`` and ``PredictionAbortedError``.
         ``input`` may hold ``Path``, ``bytes`` or binary files (uploaded, or inlined as
-        ``data:`` URIs; ``file_encoding="upload"|"data_uri"`` forces one).
+        ``data:`` URIs; ``file_encoding="upload"|"data_uri"`` forces one). ``validate=True``
+        checks the input against the version's schema first: a bad input raises the API's
+        ``UnprocessableEntityError`` (``invalid_fields``) before anything is sent.
         """
         options = RunOptions(
             wait=wait,
@@ -198,11 +202,70 @@ class Client:
             file_encoding=file_encoding,
             webhook=webhook,
             webhook_events_filter=webhook_events_filter,
+            validate=validate,
         )
         _, output = await run_prediction(self, ref, input, options, deployment=deployment)
         return output
 
     run_sync = blocking(run)
+
+    # -- model functions -----------------------------------------------------------------
+    def use(
+        self,
+        ref: str | Model | Version | None = None,
+        *,
+        deployment: str | None = None,
+        pin: bool = False,
+        validate: bool = True,
+        wait: bool | int = True,
+        timeout: float | None = None,
+        use_file_output: bool = True,
+        file_encoding: str | None = None,
+    ) -> ModelFunction:
+        """A model as a function: ``llama = client.use("meta/meta-llama-3-8b-instruct")``,
+        then ``await llama(prompt="Hi")`` (or ``llama.run_sync(...)``, ``llama.stream(...)``,
+        ``llama.batch(inputs)``, ``llama.create(...)``). Inputs are checked against the
+        version's schema before anything is sent (``validate=False`` turns that off).
+        ``owner/name`` follows the latest version unless ``pin=True`` (fixed at first use).
+        No request is made here: the schema loads on first call or ``await llama.load()``.
+        """
+        return ModelFunction(
+            self,
+            ref,
+            deployment=deployment,
+            pin=pin,
+            validate=validate,
+            wait=wait,
+            timeout=timeout,
+            use_file_output=use_file_output,
+            file_encoding=file_encoding,
+        )
+
+    def use_sync(
+        self,
+        ref: str | Model | Version | None = None,
+        *,
+        deployment: str | None = None,
+        pin: bool = False,
+        validate: bool = True,
+        wait: bool | int = True,
+        timeout: float | None = None,
+        use_file_output: bool = True,
+        file_encoding: str | None = None,
+    ) -> ModelFunction:
+        """:meth:`use`, with the schema loaded now (blocking), so that ``help()`` shows the
+        parameters at once; API errors (an unknown model) raise here."""
+        function = self.use(
+            ref,
+            deployment=deployment,
+            pin=pin,
+            validate=validate,
+            wait=wait,
+            timeout=timeout,
+            use_file_output=use_file_output,
+            file_encoding=file_encoding,
+        )
+        return function.load_sync()
 
     def stream(
         self,

@@ -320,6 +320,7 @@ def invalid_input_error(errors: list[Problem], what: str = "") -> UnprocessableE
     }
     error = error_from_response(422, {}, json.dumps(body).encode())
     where = f" for {what}" if what else ""
+    error.message = error.message.replace("\n\n", "\n").rstrip()
     error.message += f"\n  (input checked locally{where}: nothing was sent)"
     assert isinstance(error, UnprocessableEntityError)
     return error

@@ -50,6 +50,7 @@ from .._core.request import (
 )
 from ..types import Model, Prediction, Version
 from .file_input import delete_uploads, prepare_input
+from .input_check import check_target_input
 from .wait import (
     CANCEL_TIMEOUT,
     NOT_CACHED,
@@ -107,6 +108,7 @@ class RunOptions:
     ``cancel_after``: server-side deadline (``"5m"``, seconds, ``timedelta``; at least 5 s).
     ``use_file_output``: ``format: uri`` values become ``FileOutput`` (else plain URLs).
     ``file_encoding``: how file inputs are sent (``"upload"``, ``"data_uri"``, None = auto).
+    ``validate``: check the input against the version's schema before anything is sent.
     """
 
     wait: bool | int = True
@@ -119,6 +121,7 @@ class RunOptions:
     webhook_events_filter: tuple[str, ...] | None = attrs.field(
         default=None, converter=_events_tuple
     )
+    validate: bool = False
 
     def __attrs_post_init__(self) -> None:
         if self.wait is not True:
@@ -218,9 +221,10 @@ async def create_prediction(
     # created); after an error that leaves it unknown (5xx, a lost connection, cancellation)
     # only when the run cancels what it abandons, since a prediction may need them.
     uploaded: list[File] = []
-    input = await prepare_input(
-        client, check_input(input), options.file_encoding, uploaded=uploaded
-    )
+    input = check_input(input)
+    if options.validate:
+        await check_target_input(client, target, input)
+    input = await prepare_input(client, input, options.file_encoding, uploaded=uploaded)
     try:
         target = await _name_the_model(client, target)
         return await _create_or_pin(client, target, input, options, wait, stream)
