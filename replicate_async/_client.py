@@ -227,7 +227,8 @@ class Client:
         ``llama.batch(inputs)``, ``llama.create(...)``). Inputs are checked against the
         version's schema before anything is sent (``validate=False`` turns that off).
         ``owner/name`` follows the latest version unless ``pin=True`` (fixed at first use).
-        No request is made here: the schema loads on first call or ``await llama.load()``.
+        No request is made here (so there is no blocking twin): the schema loads on first
+        call, or with ``await llama.load()`` / ``llama.load_sync()``.
         """
         return ModelFunction(
             self,
@@ -240,32 +241,6 @@ class Client:
             use_file_output=use_file_output,
             file_encoding=file_encoding,
         )
-
-    def use_sync(
-        self,
-        ref: str | Model | Version | None = None,
-        *,
-        deployment: str | None = None,
-        pin: bool = False,
-        validate: bool = True,
-        wait: bool | int = True,
-        timeout: float | None = None,
-        use_file_output: bool = True,
-        file_encoding: str | None = None,
-    ) -> ModelFunction:
-        """:meth:`use`, with the schema loaded now (blocking), so that ``help()`` shows the
-        parameters at once; API errors (an unknown model) raise here."""
-        function = self.use(
-            ref,
-            deployment=deployment,
-            pin=pin,
-            validate=validate,
-            wait=wait,
-            timeout=timeout,
-            use_file_output=use_file_output,
-            file_encoding=file_encoding,
-        )
-        return function.load_sync()
 
     def stream(
         self,

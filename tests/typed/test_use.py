@@ -133,7 +133,7 @@ async def test_stream_create_and_batch_check_too(
 
 def test_blocking_twins(emu: Emulator) -> None:
     with emu.client() as client:
-        llama = client.use_sync(LLAMA3)
+        llama = client.use(LLAMA3).load_sync()
         assert llama.version is not None
         assert isinstance(llama.run_sync(prompt="Hi", max_tokens=4), str)
         assert "".join(str(e) for e in llama.stream_sync(prompt="Hi", max_tokens=4))
