@@ -35,6 +35,7 @@ from ._core.events import StreamEvent
 from ._core.file_source import FileInputError
 from ._core.ratelimit import TokenBucketLimiter
 from ._core.retry import RetryPolicy
+from ._core.schema_diff import FieldChange, SchemaDiff
 from ._io.bridge import BlockingCallError
 from ._ops.batch_types import BatchProgress, BatchResult, BatchStoppedError
 from ._ops.file_output import FileOutput
@@ -74,6 +75,7 @@ __all__ = [
     "ConfigurationError",
     "ConflictError",
     "Deployment",
+    "FieldChange",
     "File",
     "FileInputError",
     "FileOutput",
@@ -98,6 +100,7 @@ __all__ = [
     "ReplicateError",
     "RetryPolicy",
     "RunTimeoutError",
+    "SchemaDiff",
     "SearchCollection",
     "SearchDocPage",
     "SearchModelMetadata",
