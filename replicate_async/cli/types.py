@@ -1,4 +1,5 @@
-"""``replicate-async types MODEL... [-o FILE]``: a typed module for these models."""
+"""``replicate-async types MODEL... [-o FILE]``: a typed module for these models; and
+``replicate-async models diff MODEL V1 V2``: what changed in its inputs."""
 
 from __future__ import annotations
 
@@ -6,11 +7,13 @@ from pathlib import Path
 
 import click
 
+from .. import SchemaDiff
 from ..typegen import ModelTypes, generate_module
-from ._context import CliState, pass_state
+from ._context import CliState, json_option, pass_state
 from ._errors import CliError
+from ._render import echo_json
 
-__all__ = ["types_command"]
+__all__ = ["diff_command", "types_command"]
 
 
 @click.command("types")
@@ -53,3 +56,36 @@ def types_command(state: CliState, models: tuple[str, ...], output: Path | None)
         return
     output.write_text(source, encoding="utf-8")
     state.err.print(f"Wrote types of {len(models)} model(s) to {output}")
+
+
+@click.command("diff")
+@click.argument("model")
+@click.argument("before")
+@click.argument("after")
+@json_option
+@pass_state
+def diff_command(state: CliState, model: str, before: str, after: str, as_json: bool) -> None:
+    """Show which inputs changed between two versions of MODEL (owner/name): added, removed,
+    and changed type, default, range or enum. Exit code 0 either way."""
+
+    async def main() -> SchemaDiff:
+        async with state.client() as client:
+            return await client.models.versions.async_diff(before, after, model=model)
+
+    diff = state.run(main, as_json=as_json)
+    if as_json:
+        echo_json(
+            {
+                "before": diff.before,
+                "after": diff.after,
+                "added": list(diff.added),
+                "removed": list(diff.removed),
+                "changed": [
+                    {"field": c.field, "aspect": c.aspect, "before": c.before, "after": c.after}
+                    for c in diff.changed
+                ],
+                "output": list(diff.output) if diff.output else None,
+            }
+        )
+        return
+    click.echo(str(diff))

@@ -90,3 +90,13 @@ def test_llama_2_to_3_ranges_defaults_and_enums() -> None:
     assert diff.changes_of("mode") == {"enum": (("a", "b"), ("a", "b", "c"))}
     assert diff.changes_of("steps") == {"type": ("integer", "number"), "maximum": (50, 100)}
     assert not diff_schemas(a, copy.deepcopy(a))
+
+
+def test_models_diff_command(cli: Any, emu: Emulator) -> None:
+    newer = _add_version(emu)
+    result = cli("models", "diff", HELLO, HELLO_NEW, newer)
+    assert result.exit_code == 0, result.output
+    assert "+ shout" in result.output and "~ output: str -> list[str]" in result.output
+    result = cli("models", "diff", HELLO, HELLO_OLD, HELLO_NEW, "--json")
+    assert result.exit_code == 0, result.output
+    assert '"added": []' in result.output
