@@ -132,6 +132,8 @@ async def _deployment_version(
     release = deployment.current_release
     if release is None or not release.model or not release.version:
         return None
+    if len(cache.deployments) >= _MAX_VERSIONS:
+        cache.deployments.clear()
     cache.deployments[name] = (time.monotonic(), release.model, release.version)
     return release.model, release.version
 
@@ -171,9 +173,9 @@ async def check_target_input(
     try:
         loaded = await load_target(client, target)
     except ReplicateAsyncError as exc:
-        level = logging.WARNING if not isinstance(exc, ReplicateError) else logging.DEBUG
-        if isinstance(exc, ServerError):
-            level = logging.WARNING
+        # A refusal (404, 403 …) is the create's to report; a failure to reach the API is news.
+        refused = isinstance(exc, ReplicateError) and not isinstance(exc, ServerError)
+        level = logging.DEBUG if refused else logging.WARNING
         log.log(level, "input of %s not checked: no schema (%s)", target.shown, exc)
         return
     if loaded is None:

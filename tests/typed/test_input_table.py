@@ -13,9 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from replicate_async import Client, UnprocessableEntityError
 from replicate_async._core.input_schema import InputValidator
+from replicate_async.emulator import Emulator
 
 LLAMA3 = "meta/meta-llama-3-8b-instruct"
 SDXL = "stability-ai/sdxl"
@@ -165,13 +168,13 @@ async def _compare(
     validator = InputValidator.from_openapi(schema)
     ref = f"{model}:{found.latest_version.id}"
     compared = 0
-    for given, expected in cases:
+    for sample, expected in cases:
         if not strict:
             expected = [e for e in expected if e[0] != "additional_property_not_allowed"]
-        local = validator.check_local(_materialise(given, tmp_path), strict=strict)
-        server = await _server_answer(client, ref, _materialise(given, tmp_path))
-        assert local == server, (given, local, server)
-        assert [(e["type"], e["field"]) for e in local] == expected, given
+        local = validator.check_local(_materialise(sample, tmp_path), strict=strict)
+        server = await _server_answer(client, ref, _materialise(sample, tmp_path))
+        assert local == server, (sample, local, server)
+        assert [(e["type"], e["field"]) for e in local] == expected, sample
         compared += 1
     return compared
 
@@ -189,3 +192,50 @@ async def test_local_answers_equal_the_emulators(
     compared = await _compare(client, LLAMA3, LLAMA3_CASES, strict, tmp_path)
     compared += await _compare(client, SDXL, SDXL_CASES, strict, tmp_path)
     assert compared >= 70
+
+
+# -- generated inputs: the same agreement on inputs nobody wrote by hand ----------------------
+_LLAMA3_FIELDS = [
+    "prompt",
+    "system_prompt",
+    "max_tokens",
+    "min_tokens",
+    "temperature",
+    "top_p",
+    "top_k",
+    "seed",
+    "max_new_tokens",
+    "min_new_tokens",
+    "log_performance_metrics",
+    "unknown_field",
+]
+_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-10, max_value=10),
+    st.floats(min_value=-2, max_value=8, allow_nan=False),
+    st.sampled_from(["", "Hi", "DDIM", "https://example.com/x.png", "x"]),
+    st.lists(st.integers(0, 3), max_size=2),
+)
+
+
+@settings(
+    max_examples=120,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(sample=st.dictionaries(st.sampled_from(_LLAMA3_FIELDS), _VALUES, max_size=6))
+def test_generated_inputs_get_the_same_answer(emu: Emulator, sample: dict[str, Any]) -> None:
+    with emu.client() as client:
+        found = client.models.get(LLAMA3)
+        assert found.latest_version is not None and found.latest_version.openapi_schema
+        validator = InputValidator.from_openapi(found.latest_version.openapi_schema)
+        ref = f"{LLAMA3}:{found.latest_version.id}"
+        local = validator.check_local(sample, strict=False)
+        try:
+            client.predictions.create(version=ref, input=sample)
+            server: list[dict[str, Any]] = []
+        except UnprocessableEntityError as exc:
+            server = exc.invalid_fields
+        assert local == server, (sample, local, server)
