@@ -42,6 +42,7 @@ from ._core.file_source import FileInputError
 from ._core.ratelimit import TokenBucketLimiter
 from ._core.refs import ModelRef, parse_ref
 from ._core.retry import RetryPolicy
+from ._core.schema_diff import FieldChange, SchemaDiff
 from ._default import (
     NAMESPACES as _NAMESPACES,
 )
@@ -63,6 +64,7 @@ from ._io.telemetry import RequestEvent, ResponseEvent
 from ._ops.batch_types import BatchProgress, BatchResult, BatchStoppedError
 from ._ops.batch_types import Item as BatchItem
 from ._ops.file_output import FileOutput, unique_path
+from ._ops.use import ModelFunction
 from .types import (
     Account,
     Collection,
@@ -101,6 +103,7 @@ __all__ = [
     "ConfigurationError",
     "ConflictError",
     "Deployment",
+    "FieldChange",
     "File",
     "FileInputError",
     "FileOutput",
@@ -110,6 +113,7 @@ __all__ = [
     "Model",
     "ModelError",
     "ModelRef",
+    "ModelFunction",
     "NotFoundError",
     "Page",
     "PayloadTooLargeError",
@@ -129,6 +133,7 @@ __all__ = [
     "ResponseEvent",
     "RetryPolicy",
     "RunTimeoutError",
+    "SchemaDiff",
     "SearchCollection",
     "SearchDocPage",
     "SearchModelMetadata",
