@@ -10,6 +10,8 @@ emulator's work does not blur the figures. Rounds alternate between the two loop
 are compared.
 
 Run: ``.venv/bin/python benchmarks/bench_fanout.py [--quick] [--calls N] [--profile]``.
+A third series runs the same calls with ``validate=True`` (inputs checked against the version's
+schema before each create, as ``use()`` does) and reports its cost as a ratio to plain runs.
 Prints ms of CPU per prediction for both and the ratio (target: at most 1.5), and writes
 ``benchmarks/results/fanout.json``. ``--profile`` prints the client's hottest functions.
 """
@@ -47,15 +49,18 @@ async def fan_out(call: Callable[[int], Awaitable[Any]], n: int, concurrency: in
     await asyncio.gather(*(worker() for _ in range(concurrency)))
 
 
-async def client_round(url: str, n: int, concurrency: int, profile: bool = False) -> float:
-    """CPU seconds of ``n`` ``client.run`` calls (after a warm-up)."""
+async def client_round(
+    url: str, n: int, concurrency: int, profile: bool = False, validate: bool = False
+) -> float:
+    """CPU seconds of ``n`` ``client.run`` calls (after a warm-up); ``validate=True`` checks
+    each input against the version's schema first (``run(validate=True)``, as ``use()`` does)."""
     from replicate_async import Client
 
     async with Client(api_token=TOKEN, base_url=url, max_connections=concurrency) as client:
         client.rate_limiter = None  # rate limits off on both sides (600 creates/min otherwise)
 
         async def call(i: int) -> None:
-            output = await client.run(MODEL, input={"text": f"{i}"})
+            output = await client.run(MODEL, input={"text": f"{i}"}, validate=validate)
             assert output == f"instant: {i}", output
 
         await fan_out(call, concurrency * 2, concurrency)  # connections, schema cache
@@ -109,16 +114,21 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     client_times: list[float] = []
     bare_times: list[float] = []
+    validated_times: list[float] = []
     with EmulatorProcess(speed=float("inf"), rate_limit=False) as emu:
         url = emu.url
         for _ in range(args.rounds):
             bare_times.append(asyncio.run(bare_round(url, args.calls, args.concurrency)))
             client_times.append(asyncio.run(client_round(url, args.calls, args.concurrency)))
+            validated_times.append(
+                asyncio.run(client_round(url, args.calls, args.concurrency, validate=True))
+            )
         if args.profile:
             asyncio.run(client_round(url, args.calls, args.concurrency, profile=True))
 
     client_ms = statistics.median(client_times) / args.calls * 1000
     bare_ms = statistics.median(bare_times) / args.calls * 1000
+    validated_ms = statistics.median(validated_times) / args.calls * 1000
     result = {
         "calls": args.calls,
         "concurrency": args.concurrency,
@@ -126,6 +136,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "client_cpu_ms_per_prediction": round(client_ms, 4),
         "bare_aiohttp_cpu_ms_per_prediction": round(bare_ms, 4),
         "ratio": round(client_ms / bare_ms, 3),
+        "client_validated_cpu_ms_per_prediction": round(validated_ms, 4),
+        "validate_ratio": round(validated_ms / client_ms, 3),
         "target_ratio": 1.5,
         "quick": args.quick,
         **platform_info(),
@@ -135,7 +147,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         f"(median of {args.rounds} rounds, client process CPU):\n"
         f"  replicate_async client.run : {client_ms:.3f} ms/prediction\n"
         f"  bare aiohttp loop          : {bare_ms:.3f} ms/prediction\n"
-        f"  ratio                      : {client_ms / bare_ms:.2f}x (target <= 1.5x)"
+        f"  ratio                      : {client_ms / bare_ms:.2f}x (target <= 1.5x)\n"
+        f"  client.run(validate=True)  : {validated_ms:.3f} ms/prediction "
+        f"({validated_ms / client_ms:.2f}x of client.run: local input checks)"
     )
     if not args.quick:
         save("fanout", result)

@@ -43,6 +43,7 @@ from ._core.ratelimit import TokenBucketLimiter
 from ._core.refs import ModelRef, parse_ref
 from ._core.request import parse_duration
 from ._core.retry import RetryPolicy
+from ._core.schema_diff import FieldChange, SchemaDiff
 from ._default import (
     NAMESPACES as _NAMESPACES,
 )
@@ -64,6 +65,7 @@ from ._io.telemetry import RequestEvent, ResponseEvent
 from ._ops.batch_types import BatchProgress, BatchResult, BatchStoppedError
 from ._ops.batch_types import Item as BatchItem
 from ._ops.file_output import FileOutput, unique_path
+from ._ops.use import ModelFunction
 from .types import (
     Account,
     Collection,
@@ -102,6 +104,7 @@ __all__ = [
     "ConfigurationError",
     "ConflictError",
     "Deployment",
+    "FieldChange",
     "File",
     "FileInputError",
     "FileOutput",
@@ -111,6 +114,7 @@ __all__ = [
     "Model",
     "ModelError",
     "ModelRef",
+    "ModelFunction",
     "NotFoundError",
     "Page",
     "PayloadTooLargeError",
@@ -130,6 +134,7 @@ __all__ = [
     "ResponseEvent",
     "RetryPolicy",
     "RunTimeoutError",
+    "SchemaDiff",
     "SearchCollection",
     "SearchDocPage",
     "SearchModelMetadata",

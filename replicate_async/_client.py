@@ -37,6 +37,7 @@ from ._ops.lifetimes import Lifetimes
 from ._ops.run import RunOptions, create_prediction, resolve_target, run_prediction
 from ._ops.schemas import SchemaCache
 from ._ops.stream import stream_prediction, stream_run
+from ._ops.use import ModelFunction
 from ._ops.wait import shape_output, wait_for_terminal
 from .resources.account import AccountNamespace
 from .resources.collections import Collections
@@ -294,6 +295,7 @@ class Client:
         webhook_events_filter: Iterable[str] | None = None,
         on_progress: ProgressCallback | None = None,
         on_created: Callable[[Prediction], object] | None = None,
+        validate: bool = False,
     ) -> Any:
         """Run a model and return its output, shaped by the version's output schema.
 
@@ -320,7 +322,9 @@ class Client:
         With ``on_progress`` the prediction is created without sync mode (``wait`` is
         ignored), so that its id is known at once. ``on_created`` (a plain callable) is only
         called once, with the prediction the create returned (in sync mode, when it answers),
-        and makes no request of its own.
+        and makes no request of its own. ``validate=True``
+        checks the input against the version's schema first: a bad input raises the API's
+        ``UnprocessableEntityError`` (``invalid_fields``) before anything is sent.
         """
         options = RunOptions(
             # With on_progress the id must be known at once: no sync mode (Prefer: wait).
@@ -332,6 +336,7 @@ class Client:
             file_encoding=file_encoding,
             webhook=webhook,
             webhook_events_filter=webhook_events_filter,
+            validate=validate,
         )
         with run_span("run", deployment or ref) as span:
 
@@ -371,6 +376,39 @@ class Client:
     run_sync = blocking(run)
     async_run = run
     """The official client's name for :meth:`run` (``await client.async_run(...)``)."""
+
+    # -- model functions -----------------------------------------------------------------
+    def use(
+        self,
+        ref: str | Model | Version | None = None,
+        *,
+        deployment: str | None = None,
+        pin: bool = False,
+        validate: bool = True,
+        wait: bool | int = True,
+        timeout: float | None = None,
+        use_file_output: bool = True,
+        file_encoding: str | None = None,
+    ) -> ModelFunction:
+        """A model as a function: ``llama = client.use("meta/meta-llama-3-8b-instruct")``,
+        then ``await llama(prompt="Hi")`` (or ``llama.run_sync(...)``, ``llama.stream(...)``,
+        ``llama.batch(inputs)``, ``llama.create(...)``). Inputs are checked against the
+        version's schema before anything is sent (``validate=False`` turns that off).
+        ``owner/name`` follows the latest version unless ``pin=True`` (fixed at first use).
+        No request is made here (so there is no blocking twin): the schema loads on first
+        call, or with ``await llama.load()`` / ``llama.load_sync()``.
+        """
+        return ModelFunction(
+            self,
+            ref,
+            deployment=deployment,
+            pin=pin,
+            validate=validate,
+            wait=wait,
+            timeout=timeout,
+            use_file_output=use_file_output,
+            file_encoding=file_encoding,
+        )
 
     def stream(
         self,

@@ -53,6 +53,7 @@ from .._core.request import (
 from ..types import Model, Prediction, Version
 from .file_input import delete_uploads, prepare_input
 from .hints import with_model_hints
+from .input_check import check_target_input
 from .lifetimes import SYNC_WAIT, Lifetime
 from .wait import NOT_CACHED, raise_for_status, shape_cached, shape_output, wait_for_terminal
 
@@ -95,6 +96,7 @@ class RunOptions:
     ``cancel_after``: server-side deadline (``"5m"``, seconds, ``timedelta``; at least 5 s).
     ``use_file_output``: ``format: uri`` values become ``FileOutput`` (else plain URLs).
     ``file_encoding``: how file inputs are sent (``"upload"``, ``"data_uri"``, None = auto).
+    ``validate``: check the input against the version's schema before anything is sent.
     """
 
     wait: bool | int = True
@@ -107,6 +109,7 @@ class RunOptions:
     webhook_events_filter: tuple[str, ...] | None = attrs.field(
         default=None, converter=_events_tuple
     )
+    validate: bool = False
 
     def __attrs_post_init__(self) -> None:
         if self.wait is not True:
@@ -207,9 +210,10 @@ async def create_prediction(
     # created); after an error that leaves it unknown (5xx, a lost connection, cancellation)
     # only when the run cancels what it abandons, since a prediction may need them.
     uploaded: list[File] = []
-    input = await prepare_input(
-        client, check_input(input), options.file_encoding, uploaded=uploaded
-    )
+    input = check_input(input)
+    if options.validate:
+        await check_target_input(client, target, input)
+    input = await prepare_input(client, input, options.file_encoding, uploaded=uploaded)
     try:
         target = await _name_the_model(client, target)
         created = _create_or_pin(client, target, input, options, wait, stream)

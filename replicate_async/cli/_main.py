@@ -58,6 +58,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "batch": ("replicate_async.cli.batch", "batch_command", "Run many inputs through a model."),
     "eval": ("replicate_async.cli.eval", "eval_command", "Run an eval config (prompts x models)."),
     "demo": ("replicate_async.cli.demo", "demo_command", "A tour of the library in a minute."),
+    "types": (
+        "replicate_async.cli.types",
+        "types_command",
+        "Write Python types (TypedDicts, typed functions) for models.",
+    ),
 }
 
 

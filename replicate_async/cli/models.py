@@ -10,6 +10,7 @@ from rich.markdown import Markdown
 from .. import Model
 from ._context import CliState, json_option, pass_state
 from ._render import collect, echo_json, show_record, show_table
+from .types import diff_command
 
 __all__ = ["collections_group", "models_group"]
 
@@ -131,6 +132,9 @@ def list_versions(state: CliState, model: str, limit: int, as_json: bool) -> Non
         show_table(state.out, rows, ["version", "created", "cog"], title="versions")
 
     state.run(main, as_json=as_json)
+
+
+models_group.add_command(diff_command)
 
 
 @models_group.command("readme")

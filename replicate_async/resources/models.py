@@ -9,6 +9,7 @@ from typing import Any
 
 from .._core.errors import ConfigurationError
 from .._core.http_types import Request
+from .._core.schema_diff import SchemaDiff, diff_schemas
 from .._io.bridge import blocking
 from ..types import Model, Page, Prediction, Version
 from ._base import Namespace, ResourceClient, split_model
@@ -21,7 +22,7 @@ SORT_KEYS = ("latest_version_created_at", "model_created_at")
 
 
 class Versions(Namespace):
-    """``client.models.versions``: ``list``, ``get``, ``delete``."""
+    """``client.models.versions``: ``list``, ``get``, ``delete``, ``diff``."""
 
     async def async_list(self, model: str | Model) -> Page[Version]:
         """The model's versions, newest first; iterate the page for all of them."""
@@ -40,9 +41,40 @@ class Versions(Namespace):
         owner, name = split_model(model)
         await self._send(Request("DELETE", f"/models/{owner}/{name}/versions/{id}"))
 
+    async def async_diff(
+        self, a: str | Version, b: str | Version, *, model: str | Model | None = None
+    ) -> SchemaDiff:
+        """What changed in the inputs (and output type) from version ``a`` to version ``b``:
+        inputs added, removed, and changed (type, format, default, range, enum, required).
+
+        ``a`` and ``b`` are ``"owner/name:<version>"``, ``Version`` objects with their schema,
+        or version ids of ``model=``."""
+        first, second = await self._schema_of(a, model), await self._schema_of(b, model)
+        return diff_schemas(first[1], second[1], before_name=first[0], after_name=second[0])
+
+    async def _schema_of(
+        self, ref: str | Version, model: str | Model | None
+    ) -> tuple[str, dict[str, Any]]:
+        if isinstance(ref, Version) and isinstance(ref.openapi_schema, dict):
+            return ref.id, ref.openapi_schema
+        vid = ref.id if isinstance(ref, Version) else ref
+        name: str | Model | None = model
+        if ":" in vid:
+            name, _, vid = vid.partition(":")
+        if name is None or not vid:
+            raise ConfigurationError(
+                f"cannot tell which model version {vid!r} belongs to: pass "
+                "'owner/name:<version>' or model='owner/name'"
+            )
+        found = await self.async_get(name, vid)
+        if not isinstance(found.openapi_schema, dict):
+            raise ConfigurationError(f"version {vid} has no openapi_schema to compare")
+        return vid, found.openapi_schema
+
     list = blocking(async_list)
     get = blocking(async_get)
     delete = blocking(async_delete)
+    diff = blocking(async_diff)
 
 
 class ModelPredictions(Namespace):
