@@ -27,7 +27,7 @@ from .schemas import LATEST_TTL
 
 if TYPE_CHECKING:
     from .context import OpsClient
-    from .run import Target
+    from .target import Target
 
 __all__ = ["Loaded", "check_target_input", "load_target", "validators"]
 

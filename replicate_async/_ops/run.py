@@ -55,6 +55,7 @@ from .file_input import delete_uploads, prepare_input
 from .hints import with_model_hints
 from .input_check import check_target_input
 from .lifetimes import SYNC_WAIT, Lifetime
+from .target import Target
 from .wait import NOT_CACHED, raise_for_status, shape_cached, shape_output, wait_for_terminal
 
 if TYPE_CHECKING:
@@ -141,17 +142,6 @@ class RunOptions:
         if self.timeout is not None:
             seconds = int(min(seconds, self.timeout))
         return seconds if seconds >= 1 else None
-
-
-@attrs.frozen
-class Target:
-    """What to run: keyword arguments for ``predictions.async_create`` and what is known of
-    the model (``owner/name``) and its schema (a ``Model``/``Version`` object) in advance."""
-
-    create: dict[str, Any]
-    model: str | None = None
-    hint: Model | Version | None = None
-    shown: str = ""
 
 
 _TARGETS: dict[str, Target] = {}
