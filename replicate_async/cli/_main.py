@@ -1,7 +1,9 @@
 """The ``replicate-async`` command group, its global options and lazy sub-commands.
 
 Sub-commands are imported only when used, so ``replicate-async --help`` stays fast and a
-command whose module is not installed (``batch``, ``eval``) never breaks the others.
+command whose module is not installed (``batch``, ``eval``) never breaks the others. For the
+same reason this module imports only click: the client (and aiohttp, rich) load when a command
+runs, and ``--version`` reads the version when asked.
 """
 
 from __future__ import annotations
@@ -10,10 +12,6 @@ import importlib
 from typing import Any
 
 import click
-
-from .._client import __version__
-from ._context import CliState, configure_logging
-from ._errors import CliError
 
 __all__ = ["COMMANDS", "LazyGroup", "cli", "main"]
 
@@ -97,6 +95,8 @@ class LazyGroup(click.Group):
 
 def _unavailable(name: str, summary: str) -> click.Command:
     def callback(**_: Any) -> None:
+        from ._errors import CliError
+
         raise CliError(f"'{name}' is not available in this installation.")
 
     return click.Command(
@@ -105,6 +105,16 @@ def _unavailable(name: str, summary: str) -> click.Command:
         help=f"{summary} (not available in this installation)",
         context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
     )
+
+
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    """``--version``: the client's version (imported only when asked)."""
+    if not value or ctx.resilient_parsing:
+        return
+    from .._client import __version__
+
+    click.echo(f"replicate-async, version {__version__}")
+    ctx.exit()
 
 
 @click.group(
@@ -124,7 +134,14 @@ def _unavailable(name: str, summary: str) -> click.Command:
     help="API root (default https://api.replicate.com/v1; env REPLICATE_BASE_URL).",
 )
 @click.option("--debug", is_flag=True, help="Show the library's debug log and tracebacks.")
-@click.version_option(__version__, prog_name="replicate-async")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_print_version,
+    help="Show the version and exit.",
+)
 @click.pass_context
 def cli(ctx: click.Context, local: bool, base_url: str | None, debug: bool) -> None:
     """replicate-async: run models on Replicate from the command line.
@@ -133,6 +150,8 @@ def cli(ctx: click.Context, local: bool, base_url: str | None, debug: bool) -> N
     Every command takes --json for scripts. Exit codes: 0 ok, 1 prediction failed or
     canceled, 2 usage, 3 API error, 4 auth or configuration, 130 interrupted.
     """
+    from ._context import CliState, configure_logging
+
     configure_logging(debug)
     ctx.obj = CliState(local=local, base_url=base_url, debug=debug)
 
