@@ -28,7 +28,8 @@ def make_client(url: str) -> tuple[Any, int]:
     major = int(replicate.__version__.split(".")[0]) if hasattr(replicate, "__version__") else 1
     if major >= 2:
         return replicate.AsyncReplicate(bearer_token=TOKEN, base_url=url), 2
-    return replicate.Client(api_token=TOKEN, base_url=url), 1
+    # 1.x puts /v1 in its paths: its base URL is the origin.
+    return replicate.Client(api_token=TOKEN, base_url=url.removesuffix("/v1")), 1
 
 
 async def fan_out(call: Callable[[int], Awaitable[Any]], n: int, concurrency: int) -> None:
