@@ -313,7 +313,7 @@ def chart(rows: list[Row], path: Path, caption: str) -> bool:
     ax1.tick_params(axis="y", labelsize=8)
     ax1.invert_yaxis()
     ax1.set_xscale("log")
-    ticks = [t for t in (0.25, 0.5, 1, 1.25, 1.5, 2, 5, 10, 20, 50) if t <= ax1.get_xlim()[1]]
+    ticks = [t for t in (0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 50) if t <= ax1.get_xlim()[1]]
     ax1.set_xticks(ticks)
     ax1.set_xticklabels([f"{t:g}x" for t in ticks])
     ax1.minorticks_off()
