@@ -111,7 +111,7 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
     """``--version``: the client's version (imported only when asked)."""
     if not value or ctx.resilient_parsing:
         return
-    from .._client import __version__
+    from .. import __version__
 
     click.echo(f"replicate-async, version {__version__}")
     ctx.exit()
