@@ -101,6 +101,21 @@ def run_side(side: str, url: str, count: int) -> dict[str, Any]:
     return dict(json.loads(out.strip().splitlines()[-1]))
 
 
+def raise_file_limit(count: int) -> int:
+    """Raise this process's open-file limit (inherited by the emulator and the workers) so
+    ``count`` connections fit; returns the count that fits when the hard limit is lower."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    needed = count + 512
+    if soft < needed:
+        new = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (new, hard))
+        soft = new
+    fits = max(100, soft - 512)
+    if fits < count:
+        print(f"(open-file limit {soft}: {fits} runs at once instead of {count})")
+    return min(count, fits)
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=10_000)
@@ -112,6 +127,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         return {}
     if args.quick:
         args.count = 1_000
+    args.count = raise_file_limit(args.count)
     options = {"rate_limit": False, "model_timings": {MODEL: (0.0, SECONDS)}}
     with EmulatorProcess(**options) as emu:
         sides = {side: run_side(side, emu.url, args.count) for side in ("bare", "ours")}
