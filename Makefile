@@ -80,8 +80,15 @@ test-all:
 	done; \
 	printf "test-all:$$summary\n"; exit $$status
 
-bench: $(STAMP)
-	$(BIN)/python -m benchmarks
+# Every benchmark, then one table (figure, baseline from the same run, ratio, target) and
+# benchmarks/results/summary.png; the official clients run from $(CONFORMANCE) for comparison.
+BENCH_STAMP := $(VENV)/.installed-bench
+$(BENCH_STAMP): pyproject.toml | $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,cli,bench]'
+	touch $(BENCH_STAMP)
+
+bench: $(STAMP) $(BENCH_STAMP) $(CONFORMANCE_STAMP)
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .venv-3.* .mypy_cache .pytest_cache .ruff_cache build *.egg-info

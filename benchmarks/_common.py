@@ -20,7 +20,16 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-__all__ = ["RESULTS", "TOKEN", "EmulatorProcess", "platform_info", "profiled", "save"]
+__all__ = [
+    "RESULTS",
+    "TOKEN",
+    "EmulatorProcess",
+    "MinimalServerProcess",
+    "official_clients",
+    "platform_info",
+    "profiled",
+    "save",
+]
 
 RESULTS = Path(__file__).resolve().parent / "results"
 TOKEN = "r8_benchmark"
@@ -77,6 +86,41 @@ class EmulatorProcess:
                 self._process.kill()
 
 
+def _serve_minimal(conn: Connection) -> None:
+    from benchmarks._minimal_server import serve
+
+    asyncio.run(serve(conn.send))
+
+
+class MinimalServerProcess:
+    """``with MinimalServerProcess() as server:`` the minimal Replicate-shaped server of
+    ``_minimal_server.py`` in a child process; ``server.url`` is its API root."""
+
+    def __init__(self) -> None:
+        self.url = ""
+        self._process: Any = None
+
+    def __enter__(self) -> MinimalServerProcess:
+        context = multiprocessing.get_context("spawn")
+        parent, child = context.Pipe()
+        self._process = context.Process(target=_serve_minimal, args=(child,), daemon=True)
+        self._process.start()
+        deadline = time.monotonic() + 30
+        while not parent.poll(0.1):
+            if not self._process.is_alive() or time.monotonic() > deadline:
+                self._process.kill()
+                raise RuntimeError("the minimal server process did not start")
+        self.url = str(parent.recv())
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._process is not None:
+            self._process.terminate()
+            self._process.join(10)
+            if self._process.is_alive():
+                self._process.kill()
+
+
 @contextlib.contextmanager
 def profiled(enabled: bool, *restrictions: Any) -> Iterator[None]:
     """cProfile the block when ``enabled``, then print its hottest functions, sorted by
@@ -114,3 +158,18 @@ def save(name: str, result: Mapping[str, Any]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result, indent=2) + "\n")
     return path
+
+
+CONFORMANCE = Path(__file__).resolve().parent.parent / ".venv" / "conformance"
+OFFICIAL_VERSIONS = {"replicate 1.0.7": "1.0.7", "replicate 2.0.0b4": "2.0.0b4"}
+
+
+def official_clients() -> dict[str, str]:
+    """label -> directory to put on ``PYTHONPATH``, for the official clients installed under
+    ``.venv/conformance`` (``make conformance-clients``); those missing are left out."""
+    found = {}
+    for label, version in OFFICIAL_VERSIONS.items():
+        path = CONFORMANCE / f"replicate-{version}"
+        if (path / f"replicate-{version}.dist-info").is_dir():
+            found[label] = str(path)
+    return found

@@ -89,11 +89,14 @@ async def bench(count: int, concurrency: int, warmup: int) -> dict[str, Any]:
         line = await asyncio.wait_for(proc.stdout.readline(), 120)
         assert line.strip() == b"ready", line
         created_before = emu.stats.predictions_created
-        cpu_start = time.process_time()
+        cpu_start, times_start = time.process_time(), os.times()
         proc.stdin.write(b"go\n")
         await proc.stdin.drain()
         line = await asyncio.wait_for(proc.stdout.readline(), 600)
         cpu = time.process_time() - cpu_start
+        times_end = os.times()
+        user = times_end.user - times_start.user
+        system = times_end.system - times_start.system
         await proc.wait()
         created = emu.stats.predictions_created - created_before
     result = json.loads(line)
@@ -109,6 +112,9 @@ async def bench(count: int, concurrency: int, warmup: int) -> dict[str, Any]:
         "emulator_cpu_s_per_prediction": round(cpu / count, 7),
         "emulator_cpu_utilisation": round(cpu / elapsed, 3),
         "one_core_capacity_per_second": round(count / cpu, 1) if cpu > 0 else None,
+        # the kernel's share (loopback sends and receives) next to the emulator's own code
+        "user_cpu_s_per_prediction": round(user / count, 7),
+        "system_cpu_s_per_prediction": round(system / count, 7),
         **platform_info(),
         "cpus": os.cpu_count(),
     }
@@ -133,7 +139,9 @@ def main() -> None:
         f"emulator: {report['predictions_per_second']:.0f} instant predictions/s "
         f"({report['count']} at concurrency {report['concurrency']}), "
         f"{report['emulator_cpu_s_per_prediction'] * 1e6:.0f} µs CPU per prediction "
-        f"(one dedicated core: {report['one_core_capacity_per_second']:.0f}/s) -> {path}"
+        f"(one dedicated core: {report['one_core_capacity_per_second']:.0f}/s; "
+        f"user {report['user_cpu_s_per_prediction'] * 1e6:.0f} µs, "
+        f"kernel {report['system_cpu_s_per_prediction'] * 1e6:.0f} µs) -> {path}"
     )
 
 

@@ -16,7 +16,6 @@ from ._client import AwaitableStream, Client
 from .types import Page
 
 __all__ = [
-    "NAMESPACES",
     "async_paginate",
     "async_run",
     "async_search",
@@ -32,21 +31,6 @@ __all__ = [
 
 T = TypeVar("T")
 
-NAMESPACES = frozenset(
-    {
-        "predictions",
-        "models",
-        "account",
-        "accounts",
-        "trainings",
-        "deployments",
-        "files",
-        "collections",
-        "hardware",
-    }
-)
-"""The namespaces reachable as ``replicate_async.<name>`` (``webhooks`` and ``batch`` are
-modules of the package there: use ``default_client().webhooks`` / ``.batch``)."""
 
 _lock = threading.Lock()
 _client: Client | None = None

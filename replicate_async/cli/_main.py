@@ -1,7 +1,9 @@
 """The ``replicate-async`` command group, its global options and lazy sub-commands.
 
 Sub-commands are imported only when used, so ``replicate-async --help`` stays fast and a
-command whose module is not installed (``batch``, ``eval``) never breaks the others.
+command whose module is not installed (``batch``, ``eval``) never breaks the others. For the
+same reason this module imports only click: the client (and aiohttp, rich) load when a command
+runs, and ``--version`` reads the version when asked.
 """
 
 from __future__ import annotations
@@ -14,11 +16,6 @@ import threading
 from typing import Any
 
 import click
-from rich.console import Console
-
-from .. import ReplicateAsyncError, __version__
-from ._context import CliState, configure_logging
-from ._errors import CliError, error_payload, report_error
 
 __all__ = ["COMMANDS", "LazyGroup", "cli", "main"]
 
@@ -108,6 +105,11 @@ class LazyGroup(click.Group):
         """Run the command; no error ends in a traceback. A usage error (a bad option value,
         input or file) exits with 2; with ``--json`` every error is also a JSON object on
         stdout. Errors of the command's own work were already reported by ``run_command``."""
+        # Imported here, not at the top: ``--help`` and ``--version`` never load the client.
+        from .. import ReplicateAsyncError
+        from ._context import CliState
+        from ._errors import CliError, error_payload, report_error
+
         try:
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.Abort, KeyboardInterrupt):
@@ -126,6 +128,8 @@ class LazyGroup(click.Group):
             state = ctx.find_object(CliState)
             if state is not None and state.debug:
                 raise
+            from rich.console import Console
+
             code = report_error(exc, as_json=_wants_json(ctx), console=Console(stderr=True))
             raise click.exceptions.Exit(code) from None
 
@@ -159,6 +163,8 @@ def _in_cli_terms(message: str, args: list[str]) -> str:
 
 def _unavailable(name: str, summary: str) -> click.Command:
     def callback(**_: Any) -> None:
+        from ._errors import CliError
+
         raise CliError(f"'{name}' is not available in this installation.")
 
     return click.Command(
@@ -167,6 +173,16 @@ def _unavailable(name: str, summary: str) -> click.Command:
         help=f"{summary} (not available in this installation)",
         context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
     )
+
+
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    """``--version``: the client's version (imported only when asked)."""
+    if not value or ctx.resilient_parsing:
+        return
+    from .. import __version__
+
+    click.echo(f"replicate-async, version {__version__}")
+    ctx.exit()
 
 
 @click.group(
@@ -196,7 +212,14 @@ def _unavailable(name: str, summary: str) -> click.Command:
     "reported; env REPLICATE_CLI_API_TIMEOUT).",
 )
 @click.option("--debug", is_flag=True, help="Show the library's debug log and tracebacks.")
-@click.version_option(__version__, prog_name="replicate-async")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_print_version,
+    help="Show the version and exit.",
+)
 @click.pass_context
 def cli(
     ctx: click.Context, local: bool, base_url: str | None, api_timeout: float, debug: bool
@@ -207,6 +230,8 @@ def cli(
     Every command takes --json for scripts. Exit codes: 0 ok, 1 prediction failed or
     canceled, 2 usage, 3 API error, 4 auth or configuration, 130 interrupted.
     """
+    from ._context import CliState, configure_logging
+
     configure_logging(debug)
     ctx.obj = CliState(local=local, base_url=base_url, debug=debug, api_timeout=api_timeout)
 
