@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import inspect
 import logging
 import os
+import re
 import threading
 import weakref
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
@@ -225,6 +227,7 @@ def blocking(fn: Callable[P, Coroutine[Any, Any, T]]) -> Callable[P, T]:
         return run_blocking(fn(*args, **kwargs))
 
     _rename(twin, fn)
+    _return_iterator(twin, fn)
     return twin
 
 
@@ -281,4 +284,26 @@ def blocking_iter(fn: Callable[P, AsyncIterator[T]]) -> Callable[P, Iterator[T]]
         return iterate_blocking(fn(*args, **kwargs))
 
     _rename(twin, fn)
+    _return_iterator(twin, fn)
     return twin
+
+
+_ASYNC_ITERATORS = re.compile(
+    r"^(?:AsyncGenerator|AsyncIterator|AsyncIterable)\[(.*?)(?:, None)?\]$"
+)
+
+
+def _return_iterator(twin: Callable[..., Any], fn: Callable[..., Any]) -> None:
+    """Make ``help()`` show what the blocking twin returns: ``Iterator[X]`` where the async
+    original says ``AsyncGenerator[X, None]`` (``functools.wraps`` copied the latter)."""
+    annotations = dict(getattr(fn, "__annotations__", {}))
+    returns = annotations.get("return")
+    if isinstance(returns, str):
+        match = _ASYNC_ITERATORS.match(returns)
+        if match:
+            annotations["return"] = f"Iterator[{match.group(1)}]"
+            twin.__annotations__ = annotations
+            signature = inspect.signature(fn)
+            twin.__signature__ = signature.replace(  # type: ignore[attr-defined]
+                return_annotation=annotations["return"]
+            )

@@ -68,3 +68,13 @@ def test_every_public_method_follows_the_naming_rule(where: str, cls: type) -> N
 def test_the_rule_covers_the_names_the_issue_named() -> None:
     assert _is_async(Client.search) and not _is_async(Client.search_sync)
     assert _is_async(Prediction.stream) and not _is_async(Prediction.stream_sync)
+
+
+def test_help_shows_what_a_blocking_stream_returns() -> None:
+    """``help(Client)`` shows ``stream_sync -> Iterator[StreamEvent]``, not the async type."""
+    assert str(inspect.signature(Client.stream_sync).return_annotation) == "Iterator[StreamEvent]"
+    returned = inspect.signature(Prediction.stream_sync).return_annotation
+    assert str(returned) == "Iterator[StreamEvent]"
+    assert inspect.signature(Client.stream).return_annotation == (
+        "AsyncGenerator[StreamEvent, None]"
+    )
