@@ -65,8 +65,10 @@ if TYPE_CHECKING:
     from ._default import run as run
     from ._default import run_sync as run_sync
     from ._default import search as search
+    from ._default import search_sync as search_sync
     from ._default import stream as stream
     from ._default import stream_sync as stream_sync
+    from ._default import use as use
     from ._io.bridge import BlockingCallError as BlockingCallError
     from ._io.bridge import blocking as blocking
     from ._io.telemetry import RequestEvent as RequestEvent
@@ -146,6 +148,8 @@ _LAZY: dict[str, tuple[str, str]] = {
     "run": ("._default", "run"),
     "run_sync": ("._default", "run_sync"),
     "search": ("._default", "search"),
+    "search_sync": ("._default", "search_sync"),
+    "use": ("._default", "use"),
     "stream": ("._default", "stream"),
     "stream_sync": ("._default", "stream_sync"),
     "BlockingCallError": ("._io.bridge", "BlockingCallError"),
@@ -276,9 +280,11 @@ __all__ = [
     "run",
     "run_sync",
     "search",
+    "search_sync",
     "stream",
     "stream_sync",
     "unique_path",
+    "use",
 ]
 
 

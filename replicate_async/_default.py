@@ -25,8 +25,10 @@ __all__ = [
     "run",
     "run_sync",
     "search",
+    "search_sync",
     "stream",
     "stream_sync",
+    "use",
 ]
 
 T = TypeVar("T")
@@ -77,14 +79,22 @@ def stream_sync(ref: Any = None, input: Any = None, **options: Any) -> Iterator[
     return default_client().stream_sync(ref, input, **options)
 
 
-async def async_search(query: str, *, limit: int | None = None) -> Any:
-    """:meth:`Client.async_search` on the module-level client."""
-    return await default_client().async_search(query, limit=limit)
+async def search(query: str, *, limit: int | None = None) -> Any:
+    """``await replicate_async.search(...)``: :meth:`Client.search` on the module-level client."""
+    return await default_client().search(query, limit=limit)
 
 
-def search(query: str, *, limit: int | None = None) -> Any:
-    """:meth:`Client.search` on the module-level client."""
-    return default_client().search(query, limit=limit)
+async_search = search
+
+
+def search_sync(query: str, *, limit: int | None = None) -> Any:
+    """:meth:`Client.search_sync` on the module-level client."""
+    return default_client().search_sync(query, limit=limit)
+
+
+def use(ref: Any = None, **options: Any) -> Any:
+    """:meth:`Client.use` on the module-level client: a model as a typed, checked function."""
+    return default_client().use(ref, **options)
 
 
 def paginate(list_method: Callable[[], Page[T]]) -> Iterator[Page[T]]:

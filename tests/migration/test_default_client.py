@@ -64,6 +64,10 @@ def test_every_verb_of_the_module_level_client(emu: Emulator, tmp_path: Path) ->
         print(asyncio.run(main("d")))
         print(asyncio.run(main("e")))
         print(replicate_async.accounts.current().username is not None)
+        print(len(replicate_async.search_sync("llama", limit=1).models))
+        print(len(asyncio.run(replicate_async.search("llama", limit=1)).models))
+        hello = replicate_async.use("replicate/hello-world")
+        print(hello.run_sync(text="f"))
         """,
         emu,
         tmp_path,
@@ -75,6 +79,7 @@ def test_every_verb_of_the_module_level_client(emu: Emulator, tmp_path: Path) ->
     assert lines[2] == "hello c"
     assert lines[3] == "('hello d', 'hello d', 'hello d', 'hello d')"
     assert lines[4] == "('hello e', 'hello e', 'hello e', 'hello e')"
+    assert lines[6:9] == ["1", "1", "hello f"]  # search (both forms) and use() of the module
     assert result.stderr == ""  # no "Unclosed client session", no ResourceWarning
 
 
