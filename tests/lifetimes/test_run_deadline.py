@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 
 import pytest
 
@@ -18,6 +19,11 @@ SLOW = {"model_timings": {INSTANT: (0.0, 10_000.0)}}
 BOUND = 20.0
 
 
+@pytest.mark.skipif(
+    sys.version_info < (3, 11),
+    reason="Python 3.10 has no Task.uncancel: a cancel from outside in the very loop turn in "
+    "which the run's own timeout fires cannot be told apart from it (async-timeout's limit)",
+)
 @pytest.mark.replicate_emulator(**SLOW)
 async def test_an_outer_cancel_during_the_timeout_is_not_swallowed(
     replicate_emulator: Emulator,
