@@ -20,6 +20,7 @@ from .._core.errors import (
     PaymentRequiredError,
     PermissionDeniedError,
     PredictionError,
+    ReplicateAsyncError,
     RunTimeoutError,
 )
 from ..types import Model, Prediction, Version
@@ -330,7 +331,7 @@ class Engine:
         self._buffer.clear()
         for slot in slots:
             assert slot.task is not None
-            result = _finished(slot.task)
+            result = _finished(slot.task) or await self._finished_anyway(slot)
             if result is None:
                 self._canceled += 1
                 prediction = slot.prediction
@@ -354,6 +355,23 @@ class Engine:
         undelivered.sort(key=lambda r: r.index)
         with contextlib.suppress(Exception):
             await self._report(final=True, undelivered=tuple(undelivered))
+
+    async def _finished_anyway(self, slot: _Slot) -> BatchResult | None:
+        """The result of an item whose prediction succeeded before its cancel arrived (the
+        cancel's answer says so): it is kept like any finished one, never run again."""
+        prediction = slot.prediction
+        if prediction is None or prediction.status != "succeeded":
+            return None
+        try:
+            output = await asyncio.wait_for(
+                prediction.async_result(use_file_output=self.options.use_file_output),
+                CANCEL_TIMEOUT,
+            )
+        except (ReplicateAsyncError, asyncio.TimeoutError):
+            return None
+        return BatchResult(
+            slot.item.index, slot.item.input, "succeeded", prediction.id, output, None, prediction
+        )
 
     async def _stop(self, slot: _Slot) -> None:
         """Cancel an item's task: its run's lifetime cancels the prediction (waiting for a

@@ -317,3 +317,45 @@ async def test_a_community_model_costs_one_create_per_item(
     assert by_operation["predictions.create"] == 2 + 11
     versions = {job.version for job in replicate_emulator.predictions.values()}
     assert len(versions) == 1
+
+
+@pytest.mark.replicate_emulator(model_timings={"replicate/hello-world": (0.0, 60.0)})
+async def test_a_prediction_that_succeeds_before_its_cancel_arrives_is_kept(
+    replicate_emulator: Emulator,
+) -> None:
+    """Stopping a batch cancels what runs; a prediction that finished while its cancel was on
+    its way (the cancel's answer says ``succeeded``) is a result like any other, never
+    reported as stopped (which would run it, and pay for it, again on resume)."""
+    replicate_emulator.faults.add(route="predictions.cancel", latency=1.0)
+    finals: list[BatchResult] = []
+
+    def on_progress(progress: BatchProgress) -> None:
+        if progress.final:
+            finals.extend(progress.undelivered)
+
+    inputs = [{"text": str(i)} for i in range(3)]
+    async with replicate_emulator.client() as client:
+
+        async def consume() -> None:
+            async for _ in client.batch(
+                "replicate/hello-world", inputs, concurrency=3, on_progress=on_progress
+            ):
+                pass
+
+        task = asyncio.ensure_future(consume())
+        for _ in range(2000):  # bounded: until the three predictions run
+            running = [
+                j for j in replicate_emulator.predictions.values() if j.status == "processing"
+            ]
+            if len(running) == 3:
+                break
+            await asyncio.sleep(0.005)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait_for(task, 30)
+    assert sorted((r.index, r.status, r.output) for r in finals) == [
+        (0, "succeeded", "hello 0"),
+        (1, "succeeded", "hello 1"),
+        (2, "succeeded", "hello 2"),
+    ]
+    assert all(j.status == "succeeded" for j in replicate_emulator.predictions.values())
