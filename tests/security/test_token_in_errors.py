@@ -41,6 +41,9 @@ STOP = (
     aiohttp.ClientSession,
     aiohttp.BaseConnector,
     asyncio.AbstractEventLoop,
+    # A running task is the caller's own work (Python 3.12's asyncio.Timeout, kept by a
+    # deadline's traceback, names it): it holds whatever the caller holds, its client included.
+    asyncio.Task,
     types.ModuleType,
     type,
     types.FunctionType,
