@@ -236,6 +236,7 @@ class Lifetime:
         "created",
         "ended",
         "loop",
+        "on_named",
         "prediction",
         "registry",
         "shown",
@@ -246,6 +247,9 @@ class Lifetime:
         self.shown = shown
         self.cancel_on_exit = cancel_on_exit
         self.prediction: Prediction | None = None
+        #: Told of the prediction when only the cleanup of an abandoned create learns it (a
+        #: batch then knows what became of its item).
+        self.on_named: Callable[[Prediction], object] | None = None
         self.create_task: asyncio.Task[Any] | None = None
         self.created = False  # this call created the prediction (not adopted it)
         self.canceled = False
@@ -296,6 +300,11 @@ class Lifetime:
         """Own a prediction created elsewhere (a resumed batch, ``prediction.async_stream``)."""
         self.prediction = prediction
 
+    def _named_late(self, prediction: Prediction) -> None:
+        self.adopt(prediction)
+        if self.on_named is not None:
+            self.on_named(prediction)
+
     def release(self) -> None:
         """The call is done with the prediction: leave it alone whatever happens next."""
         self.cancel_on_exit = False
@@ -329,7 +338,7 @@ class Lifetime:
             if task.done() and _outcome(task) is None:
                 return None  # it failed: nothing was made (or its error says so)
             self.cancel_on_exit = False
-            return self.registry.finish_create(task, self.shown, self.adopt)
+            return self.registry.finish_create(task, self.shown, self._named_late)
         prediction = self.prediction
         if prediction is None or prediction.terminal:
             return None

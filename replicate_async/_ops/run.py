@@ -298,6 +298,7 @@ async def run_prediction(
     """
     target = resolve_target(ref, deployment)
     life = client._lifetimes.own(target.shown, cancel=options.cancel_on_exit)
+    life.on_named = on_created  # also when the run is abandoned before its create answers
     if options.timeout is None:
         return await _run(client, target, input, options, life, on_created)
     deadline = Deadline(options.timeout)
