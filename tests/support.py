@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 from click.testing import CliRunner, Result
 
-from replicate_async import Page
+from replicate_async import Page, TokenBucketLimiter
 from replicate_async.cli import cli as cli_group
 
 __all__ = [
@@ -32,6 +32,27 @@ __all__ = [
 T = TypeVar("T")
 CALL_TIMEOUT = 20.0
 """Seconds any one call of a test may take (every wait is bounded)."""
+
+
+class FakeTime:
+    """A clock that only moves when a caller sleeps (or a test advances ``now``)."""
+
+    def __init__(self, now: float = 1000.0) -> None:
+        self.now = now
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, delay: float) -> None:
+        self.sleeps.append(delay)
+        self.now += delay
+        await asyncio.sleep(0)
+
+
+def fake_limiter(fake: FakeTime, **kwargs: float | None) -> TokenBucketLimiter:
+    """A rate limiter on ``fake``'s clock and sleep."""
+    return TokenBucketLimiter(clock=fake.clock, sleep=fake.sleep, **kwargs)
 
 
 class Twin:

@@ -6,30 +6,12 @@ import asyncio
 import threading
 
 import pytest
+from support import FakeTime
+from support import fake_limiter as limiter
 
 from replicate_async import Client, ConfigurationError
 from replicate_async._core.ratelimit import TokenBucketLimiter, _Bucket
 from replicate_async.emulator import Emulator
-
-
-class FakeTime:
-    """A clock that only moves when a caller sleeps (one caller at a time)."""
-
-    def __init__(self) -> None:
-        self.now = 100.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    async def sleep(self, delay: float) -> None:
-        self.sleeps.append(delay)
-        self.now += delay
-        await asyncio.sleep(0)
-
-
-def limiter(fake: FakeTime, **kwargs: float | None) -> TokenBucketLimiter:
-    return TokenBucketLimiter(clock=fake.clock, sleep=fake.sleep, **kwargs)
 
 
 async def send_times(lim: TokenBucketLimiter, fake: FakeTime, n: int, cls: str) -> list[float]:
@@ -41,7 +23,7 @@ async def send_times(lim: TokenBucketLimiter, fake: FakeTime, n: int, cls: str) 
 
 
 async def test_a_full_bucket_bursts_then_spaces_calls_evenly() -> None:
-    fake = FakeTime()
+    fake = FakeTime(100.0)
     lim = limiter(fake, create_per_minute=60, create_burst=3)
     assert await send_times(lim, fake, 6, "create") == [0, 0, 0, 1, 2, 3]
     assert lim.stats.acquired == 6
@@ -49,7 +31,7 @@ async def test_a_full_bucket_bursts_then_spaces_calls_evenly() -> None:
 
 
 async def test_creates_and_other_calls_draw_from_separate_buckets() -> None:
-    fake = FakeTime()
+    fake = FakeTime(100.0)
     lim = limiter(fake, create_per_minute=60, per_minute=120, create_burst=1, burst=1)
     await lim.acquire("create")
     await lim.acquire("other")  # not held back by the create that just went out
@@ -59,7 +41,7 @@ async def test_creates_and_other_calls_draw_from_separate_buckets() -> None:
 
 
 async def test_default_burst_is_ten_seconds_worth() -> None:
-    fake = FakeTime()
+    fake = FakeTime(100.0)
     lim = limiter(fake)  # 600 creates/min: 100 at once, then one every 0.1 s
     times = await send_times(lim, fake, 101, "create")
     assert times[99] == 0
@@ -67,7 +49,7 @@ async def test_default_burst_is_ten_seconds_worth() -> None:
 
 
 async def test_none_leaves_a_class_unlimited() -> None:
-    fake = FakeTime()
+    fake = FakeTime(100.0)
     lim = limiter(fake, create_per_minute=None, per_minute=1, burst=1)
     await send_times(lim, fake, 50, "create")
     assert fake.sleeps == []
@@ -75,7 +57,7 @@ async def test_none_leaves_a_class_unlimited() -> None:
 
 
 async def test_a_429_pauses_until_retry_after_then_resumes_without_a_burst() -> None:
-    fake = FakeTime()
+    fake = FakeTime(100.0)
     lim = limiter(fake, create_per_minute=60, create_burst=10)
     await lim.acquire("create")
     lim.observe("create", 429, {"Retry-After": "5"})
@@ -86,7 +68,7 @@ async def test_a_429_pauses_until_retry_after_then_resumes_without_a_burst() -> 
 
 
 async def test_429s_from_one_round_of_calls_halve_the_rate_once() -> None:
-    fake = FakeTime()
+    fake = FakeTime(100.0)
     lim = limiter(fake, create_per_minute=600, create_burst=8)
 
     all_sent = asyncio.Event()
@@ -115,7 +97,7 @@ async def test_429s_from_one_round_of_calls_halve_the_rate_once() -> None:
 
 
 async def test_the_pause_comes_from_ratelimit_reset_or_a_growing_backoff() -> None:
-    fake = FakeTime()
+    fake = FakeTime(100.0)
     lim = limiter(fake, create_per_minute=6000, create_burst=100)
     await lim.acquire("create")
     lim.observe("create", 429, {"ratelimit-reset": "3"})
@@ -133,13 +115,13 @@ async def test_the_pause_comes_from_ratelimit_reset_or_a_growing_backoff() -> No
 
 
 async def test_ratelimit_remaining_lowers_the_bucket_but_never_raises_it() -> None:
-    fake = FakeTime()
+    fake = FakeTime(100.0)
     lim = limiter(fake, create_per_minute=60, create_burst=10)
     await lim.acquire("create")
     lim.observe("create", 201, {"ratelimit-remaining": "2"})  # the server has 2 left, not 9
     assert await send_times(lim, fake, 4, "create") == [0, 0, 1, 2]
 
-    fake2 = FakeTime()
+    fake2 = FakeTime(100.0)
     lim2 = limiter(fake2, create_per_minute=60, create_burst=3)
     await lim2.acquire("create")
     lim2.observe("create", 201, {"ratelimit-remaining": "500"})  # more than ours: ignored
@@ -147,7 +129,7 @@ async def test_ratelimit_remaining_lowers_the_bucket_but_never_raises_it() -> No
 
 
 async def test_calls_sent_after_the_answered_one_count_as_spent() -> None:
-    fake = FakeTime()
+    fake = FakeTime(100.0)
     lim = limiter(fake, create_per_minute=60, create_burst=10)
 
     seen: list[None] = []
@@ -169,7 +151,7 @@ async def test_calls_sent_after_the_answered_one_count_as_spent() -> None:
 
 
 async def test_successes_climb_back_to_the_learned_limit_and_no_further() -> None:
-    fake = FakeTime()
+    fake = FakeTime(100.0)
     lim = limiter(fake, create_per_minute=600, create_burst=1)
     await lim.acquire("create")
     lim.observe("create", 429, {"Retry-After": "0"})
@@ -182,7 +164,7 @@ async def test_successes_climb_back_to_the_learned_limit_and_no_further() -> Non
 
 
 async def test_a_cancelled_waiter_gives_its_slot_back() -> None:
-    fake = FakeTime()
+    fake = FakeTime(100.0)
 
     async def sleep_forever(delay: float) -> None:
         fake.sleeps.append(delay)
@@ -203,7 +185,7 @@ async def test_a_cancelled_waiter_gives_its_slot_back() -> None:
 
 
 async def test_a_waiter_takes_a_fresh_slot_when_a_429_arrives_while_it_sleeps() -> None:
-    fake = FakeTime()
+    fake = FakeTime(100.0)
     gate = asyncio.Event()
 
     async def sleep(delay: float) -> None:

@@ -13,32 +13,14 @@ import random
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support import FakeTime
+from support import fake_limiter as limiter
 
 from replicate_async import ConfigurationError
 from replicate_async._core.ratelimit import TokenBucketLimiter
 
 HEALTHY = {"ratelimit-remaining": "80", "ratelimit-reset": "2"}
 EXHAUSTED = {"ratelimit-remaining": "0", "ratelimit-reset": "6"}
-
-
-class FakeTime:
-    """A clock that only moves when a caller sleeps or the test advances it."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    async def sleep(self, delay: float) -> None:
-        self.sleeps.append(delay)
-        self.now += delay
-        await asyncio.sleep(0)
-
-
-def limiter(fake: FakeTime, **kwargs: float | None) -> TokenBucketLimiter:
-    return TokenBucketLimiter(clock=fake.clock, sleep=fake.sleep, **kwargs)
 
 
 async def call(lim: TokenBucketLimiter, status: int, headers: dict[str, str]) -> None:
