@@ -29,7 +29,8 @@ __all__ = ["emulator_command"]
     type=click.FloatRange(min=0, min_open=True),
     default=1.0,
     show_default=True,
-    help="Run X times faster.",
+    envvar="REPLICATE_EMULATOR_SPEED",
+    help="Run X times faster (env: REPLICATE_EMULATOR_SPEED).",
 )
 @click.option("--no-rate-limit", is_flag=True, help="Turn off the 429 token buckets.")
 @click.option(

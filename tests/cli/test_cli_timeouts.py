@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -68,9 +69,11 @@ def _env(url: str, timeout: str = "0.2") -> dict[str, str]:
     ],
 )
 def test_a_silent_api_is_reported_in_cli_terms(args: list[str], tmp_path: Path) -> None:
-    with silent_api() as (url, accepted):
-        result = script(*args, env=_env(url), cwd=tmp_path)
-        as_json = script(*args, "--json", env=_env(url), cwd=tmp_path)
+    with silent_api() as (url, accepted), ThreadPoolExecutor(2) as pool:
+        # Both forms side by side: each spends its seconds in the client's retry backoff.
+        plain = pool.submit(script, *args, env=_env(url), cwd=tmp_path)
+        json_form = pool.submit(script, *args, "--json", env=_env(url), cwd=tmp_path)
+        result, as_json = plain.result(), json_form.result()
     assert accepted.is_set()
     assert result.returncode == 3, result.stderr
     assert "Could not reach the API" in result.stderr

@@ -9,8 +9,10 @@ them these tests skip, except under CI, where a missing client is a failure.
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import json
 import os
+import pickle
 from dataclasses import dataclass
 from typing import Any
 
@@ -104,10 +106,28 @@ def _selected(session: pytest.Session) -> list[Scenario]:
 
 
 @pytest.fixture(scope="session")
-def conformance_results(request: pytest.FixtureRequest) -> dict[str, Result]:
-    """Run every selected scenario once, a few at a time, and keep the results."""
+def conformance_results(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Result]:
+    """Run every selected scenario once, a few at a time, and keep the results.
+
+    Under pytest-xdist every worker collects the same tests, so the first worker that needs
+    the results makes them (holding a lock) and leaves them where the others find them: the
+    scenarios run once per test run, not once per worker.
+    """
     selected = [s for s in _selected(request.session) if client_installed(s.client)]
-    return asyncio.run(run_all(selected))
+    if not hasattr(request.config, "workerinput"):
+        return asyncio.run(run_all(selected))
+    shared = tmp_path_factory.getbasetemp().parent  # one folder for all the workers
+    saved = shared / "conformance-results.pickle"
+    with open(shared / "conformance-results.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if saved.exists():
+            results: dict[str, Result] = pickle.loads(saved.read_bytes())
+        else:
+            results = asyncio.run(run_all(selected))
+            saved.write_bytes(pickle.dumps(results))
+    return results
 
 
 def _result(results: dict[str, Result], scenario: Scenario) -> Result:

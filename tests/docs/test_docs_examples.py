@@ -101,6 +101,9 @@ def run_block(
         REPLICATE_API_TOKEN=TOKEN,
         PYTHONUNBUFFERED="1",
         PYTHONWARNINGS="error::ResourceWarning",
+        # The examples' own Emulator() runs as fast as the one above (it has no speed= of
+        # its own): the documented variable, as a project's CI would set it.
+        REPLICATE_EMULATOR_SPEED=str(EMULATOR_OPTIONS["speed"]),
     )
     return forker.run(script, workdir, env)
 

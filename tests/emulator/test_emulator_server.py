@@ -239,3 +239,22 @@ async def test_infinite_speed_completes_inside_the_request(http: aiohttp.ClientS
             expect=201,
         )
         assert body["status"] == "succeeded" and body["output"]
+
+
+def test_the_default_speed_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REPLICATE_EMULATOR_SPEED", "10")
+    assert Emulator().options.speed == 10.0
+    assert Emulator(speed=2).options.speed == 2.0  # an argument wins
+    monkeypatch.setenv("REPLICATE_EMULATOR_SPEED", "inf")
+    assert Emulator().options.time_scale == 0.0
+    monkeypatch.delenv("REPLICATE_EMULATOR_SPEED")
+    assert Emulator().options.speed == 1.0
+
+
+@pytest.mark.parametrize("text", ["fast", "0", "-3", "nan"])
+def test_a_bad_speed_in_the_environment_says_what_to_set(
+    monkeypatch: pytest.MonkeyPatch, text: str
+) -> None:
+    monkeypatch.setenv("REPLICATE_EMULATOR_SPEED", text)
+    with pytest.raises(ValueError, match=r"REPLICATE_EMULATOR_SPEED=.* positive number"):
+        Emulator()

@@ -99,7 +99,8 @@ async def test_connection_refused_is_retried_then_wrapped(unused_tcp_port: int) 
 
 async def test_read_timeout_is_typed(scripted: Any) -> None:
     async def slow(_r: web.Request) -> web.Response:
-        await asyncio.sleep(2)
+        # Same loop as the client: its 0.2 s timer always fires before this one.
+        await asyncio.sleep(0.4)
         return web.json_response({})
 
     scripted.add_handler(slow)

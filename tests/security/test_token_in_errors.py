@@ -24,7 +24,7 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
-from support import serve
+from support import FakeTime, serve
 
 import replicate_async
 from replicate_async import Client, FileOutput
@@ -303,7 +303,10 @@ async def test_download_errors(answer: Any, caplog: pytest.LogCaptureFixture) ->
             origin = await stack.enter_async_context(raw_server(answer))
         # The API is the same origin, so the token would be allowed there: downloads must
         # still never carry it, nor keep it anywhere.
-        client = await stack.enter_async_context(Client(TOKEN, base_url=f"{origin}/v1"))
+        # The default retries (the failures are retried), with their backoff in no real time.
+        client = await stack.enter_async_context(
+            Client(TOKEN, base_url=f"{origin}/v1", sleep=FakeTime().sleep)
+        )
         output = FileOutput(f"{origin}/v1/files/out.png", client)
         error = await failure(output.async_read)
         request = Request("GET", "/files/f1/download")

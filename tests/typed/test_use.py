@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import CALL_TIMEOUT, Twin
+from support import CALL_TIMEOUT, FakeTime, Twin
 
 from replicate_async import Client, FileOutput, ModelFunction, UnprocessableEntityError
 from replicate_async.emulator import Emulator
@@ -99,16 +99,19 @@ async def test_run_validates_only_when_asked(
 
 
 async def test_an_unreachable_schema_leaves_the_input_unchecked(
-    client: Client, replicate_emulator: Emulator
+    replicate_emulator: Emulator,
 ) -> None:
     replicate_emulator.faults.add(route="models.get", status=503, times=50)
     replicate_emulator.faults.add(route="models.versions.get", status=503, times=50)
-    with pytest.raises(UnprocessableEntityError) as caught:
-        await asyncio.wait_for(
-            client.run(f"{SDXL}", {"num_outputs": 0}, validate=True), CALL_TIMEOUT
-        )
+    fake = FakeTime()  # the schema fetch retries its 503s: its backoff takes no real time
+    async with replicate_emulator.client(sleep=fake.sleep) as client:
+        with pytest.raises(UnprocessableEntityError) as caught:
+            await asyncio.wait_for(
+                client.run(f"{SDXL}", {"num_outputs": 0}, validate=True), CALL_TIMEOUT
+            )
     assert "nothing was sent" not in str(caught.value)  # the API answered
     assert _creates(replicate_emulator) >= 1
+    assert fake.sleeps  # the fetch was retried before the call went ahead unchecked
 
 
 async def test_stream_create_and_batch_check_too(
