@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-all lint typecheck pytest bench clean conformance conformance-clients browser-example
+.PHONY: demo test test-loaded test-all lint typecheck pytest bench clean conformance conformance-clients browser-example
 
 # The official Python clients cannot share one environment: each is installed into its own
 # directory and the conformance scenarios run it with PYTHONPATH pointing there. Keep these
@@ -53,6 +53,10 @@ browser-example: $(STAMP)
 	$(BIN)/python -m examples.browser_stream --local
 
 test: lint typecheck pytest
+
+# The suite five times in a row beside one busy process per core (scripts/loaded_runs.py).
+test-loaded: $(STAMP) $(CONFORMANCE_STAMP)
+	$(BIN)/python scripts/loaded_runs.py --runs 5 -- $(PYTEST_ARGS)
 
 # The test suite on every supported Python found on this machine, each in its own venv
 # (.venv-3.10 …); PYTEST_ARGS narrows it (make test-all PYTEST_ARGS="tests/cli tests/batch").
