@@ -17,7 +17,7 @@ from urllib.parse import unquote_to_bytes
 
 import aiohttp
 
-from ._catalog import ModelSpec, VersionSpec, hex_id
+from ._catalog import ModelSpec, VersionSpec, emulator_version_id
 from ._jobs import Job
 from ._png import render_png
 from ._ports import Host, RunnerGen
@@ -263,7 +263,7 @@ class Engine:
         kind = source.kind
         now = self.core.clock.time()
         version = VersionSpec(
-            id=hex_id("trained:" + job.id),
+            id=emulator_version_id("trained:" + job.id),
             created_at=format_ts(now, self.rng),
             cog_version=source.cog_version,
             openapi_schema=copy.deepcopy(schema),

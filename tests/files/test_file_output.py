@@ -16,7 +16,7 @@ from replicate_async._core.http_types import Request
 from replicate_async.emulator import Emulator
 
 SDXL = "stability-ai/sdxl:7762fd07cf82c948538e41f63f77d685e02b063e37e496e96eefd46c929f9bdc"
-HELLO = "replicate/hello-world:9dcd6d78e7c6560c340d916fe32e9f24aabfa331e5cce95fe31f77fb03121426"
+HELLO = "replicate/hello-world:0000000000000000cde1a443fb5c271536f3fbcf69adf80bf7ecb441405a9e44"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 TINY_PNG = PNG_MAGIC + b"\x00\x00\x00\rIHDR"
 
