@@ -133,6 +133,29 @@ async def test_data_uris_are_decoded_locally(
     assert replicate_emulator.requests == [] and replicate_emulator.delivery_requests == []
 
 
+async def test_sync_mode_data_uri_outputs_read_and_save_like_the_delivered_files(
+    twin: Twin, client: Client, replicate_emulator: Emulator, tmp_path: Path
+) -> None:
+    # A sync-mode create of SDXL answers as recorded: processing, the image as a data: URI.
+    prediction = await client.predictions.async_create(
+        SDXL, {"prompt": "a lighthouse", "width": 64, "height": 64}, wait=True
+    )
+    assert prediction.status == "processing"
+    [uri] = prediction.output
+    assert isinstance(uri, str) and uri.startswith("data:image/png;base64,")
+    early = FileOutput(uri, client)
+    data = await twin(early.async_read)
+    assert data.startswith(PNG_MAGIC)
+    saved = await twin(early.async_save, tmp_path)
+    assert saved.read_bytes() == data and saved.suffix == ".png"
+    assert replicate_emulator.delivery_requests == []  # decoded locally
+    await asyncio.wait_for(prediction.async_wait(), CALL_TIMEOUT)
+    assert prediction.status == "succeeded"
+    [url] = prediction.output
+    assert url.startswith(replicate_emulator.delivery_url)
+    assert await FileOutput(url, client).async_read() == data  # the same bytes
+
+
 async def test_missing_file_raises_and_save_leaves_nothing_behind(
     twin: Twin, client: Client, replicate_emulator: Emulator, tmp_path: Path
 ) -> None:
