@@ -106,13 +106,23 @@ async def test_files_have_md5_checksum_and_unquoted_md5_etag(
     }
 
 
-async def test_llm_examples_carry_token_metrics_and_a_stream_url(
+async def test_llm_examples_carry_token_metrics_and_no_stream_url(
     replicate_emulator: Emulator, http: aiohttp.ClientSession
 ) -> None:
+    # predictions-stream.yaml: the default_example of meta/llama-2-70b-chat, a finished
+    # prediction of a streaming model, has urls {get, cancel} and no stream.
     emu = replicate_emulator
+    for ref in ("meta/meta-llama-3-8b-instruct", "meta/llama-2-7b-chat", "stability-ai/sdxl"):
+        _, model, _ = await call(http, "GET", f"{emu.url}/models/{ref}")
+        _, page, _ = await call(http, "GET", f"{emu.url}/models/{ref}/examples")
+        examples = [model["default_example"], *page["results"]]
+        assert len(examples) >= 3
+        for example in examples:
+            get = f"{emu.url}/predictions/{example['id']}"
+            assert example["urls"]["get"] == get and example["urls"]["cancel"] == get + "/cancel"
+            assert "stream" not in example["urls"]
     _, model, _ = await call(http, "GET", f"{emu.url}/models/meta/meta-llama-3-8b-instruct")
     example = model["default_example"]
-    assert example["urls"]["stream"] == f"{emu.stream_url}/v1/predictions/{example['id']}"
     metrics = example["metrics"]
     assert metrics["output_token_count"] == len(example["output"])
     for key in ("input_token_count", "time_to_first_token", "tokens_per_second", "total_time"):
