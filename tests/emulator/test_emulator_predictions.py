@@ -248,6 +248,19 @@ SYNC_KEYS = [
 ]  # fmt: skip
 
 
+SDXL_SMALL = {"version": SDXL, "input": {"prompt": "x", "width": 16, "height": 8}}
+
+
+async def sync_create(
+    http: aiohttp.ClientSession, emu: Emulator, body: dict[str, Any], prefer: str = "wait"
+) -> tuple[dict[str, Any], Any]:
+    """A ``Prefer`` create: its body and headers."""
+    _, answer, headers = await call(
+        http, "POST", f"{emu.url}/predictions", json=body, headers={"Prefer": prefer}, expect=201
+    )
+    return answer, headers
+
+
 @pytest.mark.parametrize("prefer", ["wait", "wait=10"])
 async def test_sync_mode_file_outputs_answer_as_recorded(
     replicate_emulator: Emulator, http: aiohttp.ClientSession, prefer: str
@@ -255,14 +268,7 @@ async def test_sync_mode_file_outputs_answer_as_recorded(
     # Recorded: 201, Preference-Applied echoed, status processing, the complete output as
     # data:image/png;base64 URIs, logs "", no metrics/started_at/completed_at, and a file stream.
     emu = replicate_emulator
-    _, body, headers = await call(
-        http,
-        "POST",
-        f"{emu.url}/predictions",
-        json={"version": SDXL, "input": {"prompt": "x", "width": 16, "height": 8}},
-        headers={"Prefer": prefer},
-        expect=201,
-    )
+    body, headers = await sync_create(http, emu, SDXL_SMALL, prefer)
     assert headers["Preference-Applied"] == prefer
     assert list(body) == SYNC_KEYS
     assert body["status"] == "processing" and body["logs"] == "" and body["error"] is None
@@ -283,14 +289,7 @@ async def test_sync_urls_waits_for_the_end_and_answers_urls(
     emulator_factory: Any, http: aiohttp.ClientSession
 ) -> None:
     async with emulator_factory(sync_urls=True) as emu:
-        _, body, _ = await call(
-            http,
-            "POST",
-            f"{emu.url}/predictions",
-            json={"version": SDXL, "input": {"prompt": "x", "width": 16, "height": 8}},
-            headers={"Prefer": "wait"},
-            expect=201,
-        )
+        body, _ = await sync_create(http, emu, SDXL_SMALL)
         assert body["status"] == "succeeded" and body["metrics"]["predict_time"] > 0
         assert body["output"][0].startswith(emu.delivery_url + "/pbxt/")
 
@@ -300,14 +299,7 @@ async def test_sync_mode_text_outputs_wait_for_the_end_unless_sync_quirk(
 ) -> None:
     for quirk in (False, True):
         async with emulator_factory(sync_quirk=quirk) as emu:
-            _, body, _ = await call(
-                http,
-                "POST",
-                f"{emu.url}/predictions",
-                json={"version": HELLO, "input": {"text": "Alice"}},
-                headers={"Prefer": "wait"},
-                expect=201,
-            )
+            body, _ = await sync_create(http, emu, {"version": HELLO, "input": {"text": "Alice"}})
             assert body["output"] == "hello Alice"
             if quirk:
                 assert body["status"] == "processing" and list(body) == SYNC_KEYS
