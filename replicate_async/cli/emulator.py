@@ -36,7 +36,7 @@ __all__ = ["emulator_command"]
 @click.option(
     "--sync-quirk",
     is_flag=True,
-    help="Prefer: wait may answer 'processing' with the full output (as the real API can).",
+    help="Prefer: wait answers text models early too: 'processing' with the full output.",
 )
 @click.option(
     "--tls",

@@ -38,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--sync-quirk",
         action="store_true",
-        help="Prefer: wait may return 'processing' with complete output (real-API quirk)",
+        help="Prefer: wait answers text models early too: 'processing' with the full output",
     )
     parser.add_argument(
         "--tls",

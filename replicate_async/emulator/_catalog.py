@@ -11,11 +11,13 @@ from typing import Any
 from ._validate import InputValidator
 
 __all__ = [
+    "EMULATOR_ID_PREFIX",
     "HARDWARE",
     "Catalog",
     "Collection",
     "ModelSpec",
     "VersionSpec",
+    "emulator_version_id",
     "hex_id",
 ]
 
@@ -34,8 +36,19 @@ HARDWARE: list[dict[str, str]] = [
 
 
 def hex_id(text: str) -> str:
-    """A stable 64-hex version id."""
+    """A stable 64-hex digest of ``text``."""
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+EMULATOR_ID_PREFIX = "0" * 16
+"""How every version id of the emulator's own begins: sixteen zeros. A real id is random hex,
+so it starts like this with odds of 1 in 2**64; no emulator id can pass for a real one."""
+
+
+def emulator_version_id(label: str) -> str:
+    """A version id of the emulator's own: 64 hex digits, ``EMULATOR_ID_PREFIX`` and then the
+    first 48 hex digits of SHA-256(``label``)."""
+    return EMULATOR_ID_PREFIX + hex_id(label)[: 64 - len(EMULATOR_ID_PREFIX)]
 
 
 @dataclass
@@ -106,7 +119,7 @@ class ModelSpec:
     @property
     def official_version_id(self) -> str:
         """The opaque version id predictions of official models report (``dp-…``)."""
-        return "dp-" + hex_id("official:" + self.ref)[:32]
+        return "dp-" + EMULATOR_ID_PREFIX + hex_id("official:" + self.ref)[:16]
 
     def to_json(self) -> Json:
         latest = self.latest

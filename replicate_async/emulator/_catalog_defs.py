@@ -5,22 +5,28 @@ from __future__ import annotations
 import copy
 
 from . import _schemas as s
-from ._catalog import Catalog, Collection, Json, ModelSpec, VersionSpec, hex_id
+from ._catalog import Catalog, Collection, Json, ModelSpec, VersionSpec, emulator_version_id
 from ._guard import GUARD_SCHEMA
 
 __all__ = ["GEMMA_VERSION", "HELLO_VERSION", "HELLO_VERSION_OLD", "SDXL_VERSION", "build_catalog"]
 
+# A model served under a real version id carries that version's real schema: only SDXL's
+# version object was recorded, so it is the one real id. Every other version has an id of the
+# emulator's own (``emulator_version_id``: sixteen zeros, then hex), which no real id can be.
 SDXL_VERSION = "7762fd07cf82c948538e41f63f77d685e02b063e37e496e96eefd46c929f9bdc"
-GEMMA_VERSION = "2790a695e5dcae15506138cc4718d1106d0d475e6dca4b1d43f42414647993d5"
-HELLO_VERSION = "9dcd6d78e7c6560c340d916fe32e9f24aabfa331e5cce95fe31f77fb03121426"
-HELLO_VERSION_OLD = "5c7d5dc6dd8bf75c1acaa8565735e7986bc5b66206b55cca93cb72c9bf15ccaa"
+_GEMMA_CREATED = "2024-02-21T17:23:45.139934Z"
+_HELLO_CREATED = "2023-08-30T18:49:43.226107Z"
+_HELLO_OLD_CREATED = "2022-04-26T19:29:04.418669Z"
+GEMMA_VERSION = emulator_version_id("google-deepmind/gemma-7b-it:" + _GEMMA_CREATED)
+HELLO_VERSION = emulator_version_id("replicate/hello-world:" + _HELLO_CREATED)
+HELLO_VERSION_OLD = emulator_version_id("replicate/hello-world:" + _HELLO_OLD_CREATED)
 
 
 def _version(
     ref: str, vid: str | None, created: str, cog: str, schema: Json, kind: str
 ) -> VersionSpec:
     return VersionSpec(
-        id=vid or hex_id(ref + ":" + created),
+        id=vid or emulator_version_id(ref + ":" + created),
         created_at=created,
         cog_version=cog,
         openapi_schema=copy.deepcopy(schema),
@@ -29,7 +35,6 @@ def _version(
     )
 
 
-# A model served under a real version id carries that version's real schema.
 _SDXL = s.SDXL_VERSION_JSON
 assert _SDXL["id"] == SDXL_VERSION
 
@@ -131,7 +136,7 @@ def build_catalog() -> Catalog:
             created_at="2024-02-21T14:12:04.001Z",
             tags=("language", "llm"),
         ),
-        (GEMMA_VERSION, "2024-02-21T17:23:45.139934Z", "0.9.4", s.GEMMA_SCHEMA),
+        (None, _GEMMA_CREATED, "0.9.4", s.GEMMA_SCHEMA),
     )
     add(
         ModelSpec(
@@ -164,8 +169,8 @@ def build_catalog() -> Catalog:
             created_at="2022-04-26T19:27:50.167785Z",
             tags=("example",),
         ),
-        (HELLO_VERSION, "2023-08-30T18:49:43.226107Z", "0.8.6", s.HELLO_SCHEMA),
-        (HELLO_VERSION_OLD, "2022-04-26T19:29:04.418669Z", "0.3.0", s.HELLO_SCHEMA_OLD),
+        (None, _HELLO_CREATED, "0.8.6", s.HELLO_SCHEMA),
+        (None, _HELLO_OLD_CREATED, "0.3.0", s.HELLO_SCHEMA_OLD),
     )
     add(
         ModelSpec(

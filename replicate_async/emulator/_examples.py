@@ -51,8 +51,9 @@ def _example(core: Host, model: ModelSpec, n: int, prompt: str) -> dict[str, Any
     get = f"{core.api_url}/predictions/{eid}"
     urls = {"get": get, "cancel": get + "/cancel"}
     metrics: dict[str, Any] = {"predict_time": 2.25, "total_time": 3.5}
-    if model.streams:
-        urls["stream"] = f"{core.stream_url}/v1/predictions/{eid}"
+    # No urls.stream, even for streaming models: the recorded default_example of
+    # meta/llama-2-70b-chat (predictions-stream.yaml) has only get and cancel, and no
+    # recording shows a stream served for an example.
     if model.kind == "llm":
         # What real language-model predictions report (API-FACTS: metrics).
         n = len(output)

@@ -17,7 +17,7 @@ from urllib.parse import unquote_to_bytes
 
 import aiohttp
 
-from ._catalog import ModelSpec, VersionSpec, hex_id
+from ._catalog import ModelSpec, VersionSpec, emulator_version_id
 from ._jobs import Job
 from ._png import render_png
 from ._ports import Host, RunnerGen
@@ -263,7 +263,7 @@ class Engine:
         kind = source.kind
         now = self.core.clock.time()
         version = VersionSpec(
-            id=hex_id("trained:" + job.id),
+            id=emulator_version_id("trained:" + job.id),
             created_at=format_ts(now, self.rng),
             cog_version=source.cog_version,
             openapi_schema=copy.deepcopy(schema),
@@ -281,9 +281,9 @@ class Engine:
 
     # -- endings ---------------------------------------------------------------------------
     def _succeed(self, job: Job) -> None:
-        if self.options.sync_quirk:
-            # The wait may end once every output exists, before the job is terminal.
-            job.quirk_snapshot = job.to_json()
+        if self.options.sync_quirk or (job.file_paths and not self.options.sync_urls):
+            # A sync-mode wait ends once every output exists, before the job is terminal.
+            job.quirk_snapshot = _sync_answer(job.to_json())
             job.finished.notify()
         self._finish(job, "succeeded")
         job.add_json_event("done", {})
@@ -362,24 +362,25 @@ class Engine:
 
     # -- sync mode -------------------------------------------------------------------------
     async def wait(self, job: Job, timeout: float) -> dict[str, Any]:
-        """Hold a ``Prefer: wait`` request until the job ends (or, in quirk mode, until its
-        output is complete) or ``timeout`` seconds pass; return the body to send."""
+        """Hold a ``Prefer: wait`` request until the job ends, or until its output is complete
+        (file outputs; every output with ``sync_quirk``), or ``timeout`` seconds pass; return
+        the body to send."""
         clock = self.core.clock
         end = clock.monotonic() + timeout
-        quirk = self.options.sync_quirk
-        while not job.terminal and not (quirk and job.quirk_snapshot is not None):
+        while not job.terminal and job.quirk_snapshot is None:
             remaining = end - clock.monotonic()
             if remaining <= 0:
                 break
             await job.finished.wait(remaining, clock)
-        body = (job.quirk_snapshot if quirk else None) or job.to_json()
-        if quirk:
-            body = dict(body)
-            body["output"] = self.inline_files(body.get("output"))
+        snapshot = job.quirk_snapshot
+        if snapshot is None:
+            return job.to_json()
+        body = dict(snapshot)
+        body["output"] = self.inline_files(body.get("output"))
         return body
 
     def inline_files(self, value: Any) -> Any:
-        """Replace delivery URLs with ``data:`` URIs (sync-mode quirk)."""
+        """Replace delivery URLs with ``data:`` URIs (what sync mode answers)."""
         prefix = self.core.delivery_url
         if isinstance(value, str) and value.startswith(prefix + "/"):
             found = self.store.delivery.get(value[len(prefix) :])
@@ -400,3 +401,14 @@ class Engine:
                 if job.task is not None and not job.task.done():
                     job.task.cancel()
                 job.changed.notify()  # let SSE readers see that the server is closing
+
+
+def _sync_answer(body: dict[str, Any]) -> dict[str, Any]:
+    """The early sync-mode answer, shaped as recorded (replicate-python cassettes
+    ``test_predictions_create_blocking[*]`` for SDXL, ``test_models_predictions_create_blocking``
+    for Llama 3): ``status: processing``, the complete output, ``logs: ""`` and no
+    ``started_at``, ``completed_at``, ``metrics`` or ``source``."""
+    for key in ("started_at", "completed_at", "metrics", "source"):
+        body.pop(key, None)
+    body["logs"] = ""
+    return body

@@ -61,6 +61,7 @@ class Options:
     model_timings: Mapping[str, tuple[float, float]] = field(default_factory=dict)
     token_delay: float = 0.02
     sync_quirk: bool = False
+    sync_urls: bool = False
     retention: float = 3600.0
     page_size: int = 100
     stream_idle_timeout: float = 30.0

@@ -11,8 +11,8 @@ import aiohttp
 
 AUTH = {"Authorization": "Bearer r8_test"}
 SDXL = "7762fd07cf82c948538e41f63f77d685e02b063e37e496e96eefd46c929f9bdc"
-GEMMA = "2790a695e5dcae15506138cc4718d1106d0d475e6dca4b1d43f42414647993d5"
-HELLO = "9dcd6d78e7c6560c340d916fe32e9f24aabfa331e5cce95fe31f77fb03121426"
+GEMMA = "0000000000000000da792c22f812976751919031bd88745e22489603e4f12a7d"
+HELLO = "0000000000000000cde1a443fb5c271536f3fbcf69adf80bf7ecb441405a9e44"
 LLAMA3 = "meta/meta-llama-3-8b-instruct"
 TERMINAL = {"succeeded", "failed", "canceled", "aborted"}
 

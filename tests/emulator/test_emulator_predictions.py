@@ -3,6 +3,7 @@ data removal, auth and error bodies (listing is in ``test_emulator_listing``).""
 
 from __future__ import annotations
 
+import base64
 import re
 from typing import Any
 from urllib.parse import urlparse
@@ -239,23 +240,71 @@ async def test_prefer_wait_runs_out(
     assert body["status"] in ("starting", "processing")
 
 
-async def test_sync_quirk_returns_processing_with_data_uris(
+# The keys of the recorded sync-mode answers (test_predictions_create_blocking[*].yaml,
+# SDXL 7762fd07…; test_models_predictions_create_blocking[True-10].yaml, Llama 3).
+SYNC_KEYS = [
+    "id", "model", "version", "input", "logs", "output", "data_removed", "error", "status",
+    "created_at", "urls",
+]  # fmt: skip
+
+
+SDXL_SMALL = {"version": SDXL, "input": {"prompt": "x", "width": 16, "height": 8}}
+
+
+async def sync_create(
+    http: aiohttp.ClientSession, emu: Emulator, body: dict[str, Any], prefer: str = "wait"
+) -> tuple[dict[str, Any], Any]:
+    """A ``Prefer`` create: its body and headers."""
+    _, answer, headers = await call(
+        http, "POST", f"{emu.url}/predictions", json=body, headers={"Prefer": prefer}, expect=201
+    )
+    return answer, headers
+
+
+@pytest.mark.parametrize("prefer", ["wait", "wait=10"])
+async def test_sync_mode_file_outputs_answer_as_recorded(
+    replicate_emulator: Emulator, http: aiohttp.ClientSession, prefer: str
+) -> None:
+    # Recorded: 201, Preference-Applied echoed, status processing, the complete output as
+    # data:image/png;base64 URIs, logs "", no metrics/started_at/completed_at, and a file stream.
+    emu = replicate_emulator
+    body, headers = await sync_create(http, emu, SDXL_SMALL, prefer)
+    assert headers["Preference-Applied"] == prefer
+    assert list(body) == SYNC_KEYS
+    assert body["status"] == "processing" and body["logs"] == "" and body["error"] is None
+    assert body["data_removed"] is False
+    [uri] = body["output"]
+    assert uri.startswith("data:image/png;base64,")
+    assert body["urls"]["stream"].startswith(f"{emu.stream_url}/v1/files/")
+    # A later GET is the stored prediction: delivery URLs holding the same bytes.
+    final = await poll(http, body["urls"]["get"])
+    assert final["status"] == "succeeded" and "metrics" in final
+    [url] = final["output"]
+    assert url.startswith(emu.delivery_url + "/pbxt/")
+    async with http.get(url) as resp:
+        assert "data:image/png;base64," + base64.b64encode(await resp.read()).decode() == uri
+
+
+async def test_sync_urls_waits_for_the_end_and_answers_urls(
     emulator_factory: Any, http: aiohttp.ClientSession
 ) -> None:
-    async with emulator_factory(sync_quirk=True) as emu:
-        _, body, _ = await call(
-            http,
-            "POST",
-            f"{emu.url}/predictions",
-            json={"version": SDXL, "input": {"prompt": "x", "width": 16, "height": 8}},
-            headers={"Prefer": "wait"},
-            expect=201,
-        )
-        assert body["status"] == "processing"
-        assert "completed_at" not in body and body["metrics"] == {}
-        assert body["output"][0].startswith("data:image/png;base64,")
-        final = await poll(http, body["urls"]["get"])
-        assert final["status"] == "succeeded" and final["output"][0].startswith("http://")
+    async with emulator_factory(sync_urls=True) as emu:
+        body, _ = await sync_create(http, emu, SDXL_SMALL)
+        assert body["status"] == "succeeded" and body["metrics"]["predict_time"] > 0
+        assert body["output"][0].startswith(emu.delivery_url + "/pbxt/")
+
+
+async def test_sync_mode_text_outputs_wait_for_the_end_unless_sync_quirk(
+    emulator_factory: Any, http: aiohttp.ClientSession
+) -> None:
+    for quirk in (False, True):
+        async with emulator_factory(sync_quirk=quirk) as emu:
+            body, _ = await sync_create(http, emu, {"version": HELLO, "input": {"text": "Alice"}})
+            assert body["output"] == "hello Alice"
+            if quirk:
+                assert body["status"] == "processing" and list(body) == SYNC_KEYS
+            else:
+                assert body["status"] == "succeeded" and "completed_at" in body
 
 
 @pytest.mark.parametrize("header", ["4", "4s", "0m", "abc", "1x"])
@@ -369,7 +418,7 @@ async def test_logs_grow_and_failure(emulator_factory: Any, http: aiohttp.Client
 async def test_data_removed_after_retention(
     emulator_factory: Any, http: aiohttp.ClientSession
 ) -> None:
-    async with emulator_factory(retention=0.3) as emu:
+    async with emulator_factory(retention=0.3, sync_urls=True) as emu:
         _, body, _ = await call(
             http,
             "POST",

@@ -6,9 +6,12 @@ from __future__ import annotations
 import re
 
 import aiohttp
+import pytest
 from emu_helpers import SDXL, call, poll
 
 from replicate_async.emulator import Emulator
+from replicate_async.emulator._catalog_defs import build_catalog
+from replicate_async.emulator._schemas import SDXL_VERSION_JSON
 
 
 async def test_delivery_urls_have_the_recorded_shape(
@@ -103,13 +106,23 @@ async def test_files_have_md5_checksum_and_unquoted_md5_etag(
     }
 
 
-async def test_llm_examples_carry_token_metrics_and_a_stream_url(
+async def test_llm_examples_carry_token_metrics_and_no_stream_url(
     replicate_emulator: Emulator, http: aiohttp.ClientSession
 ) -> None:
+    # predictions-stream.yaml: the default_example of meta/llama-2-70b-chat, a finished
+    # prediction of a streaming model, has urls {get, cancel} and no stream.
     emu = replicate_emulator
+    for ref in ("meta/meta-llama-3-8b-instruct", "meta/llama-2-7b-chat", "stability-ai/sdxl"):
+        _, model, _ = await call(http, "GET", f"{emu.url}/models/{ref}")
+        _, page, _ = await call(http, "GET", f"{emu.url}/models/{ref}/examples")
+        examples = [model["default_example"], *page["results"]]
+        assert len(examples) >= 3
+        for example in examples:
+            get = f"{emu.url}/predictions/{example['id']}"
+            assert example["urls"]["get"] == get and example["urls"]["cancel"] == get + "/cancel"
+            assert "stream" not in example["urls"]
     _, model, _ = await call(http, "GET", f"{emu.url}/models/meta/meta-llama-3-8b-instruct")
     example = model["default_example"]
-    assert example["urls"]["stream"] == f"{emu.stream_url}/v1/predictions/{example['id']}"
     metrics = example["metrics"]
     assert metrics["output_token_count"] == len(example["output"])
     for key in ("input_token_count", "time_to_first_token", "tokens_per_second", "total_time"):
@@ -158,26 +171,41 @@ async def test_sdxl_is_served_with_its_recorded_version(
     assert bad["invalid_fields"][0]["field"] == "input.lora_scale"
 
 
-async def test_hello_world_old_version_matches_the_documented_one(
-    replicate_emulator: Emulator, http: aiohttp.ClientSession
+def test_only_recorded_versions_carry_real_ids() -> None:
+    # A model served under a real version id must carry that version's real schema; every
+    # other version has an id of the emulator's own: 64 hex digits starting with 16 zeros.
+    recorded = {SDXL_VERSION_JSON["id"]: SDXL_VERSION_JSON}
+    catalog = build_catalog()
+    versions = [v for m in catalog.models.values() for v in m.versions]
+    assert len(versions) >= 10
+    for version in versions:
+        if version.id in recorded:
+            assert version.to_json() == recorded[version.id]
+        else:
+            assert re.fullmatch("0{16}[0-9a-f]{48}", version.id), version.id
+    for model in catalog.models.values():
+        assert re.fullmatch("dp-0{16}[0-9a-f]{16}", model.official_version_id)
+
+
+@pytest.mark.parametrize(
+    "ref",
+    [
+        # Real ids whose schemas no recording holds (Replicate's docs, the API reference).
+        "google-deepmind/gemma-7b-it:2790a695e5dcae15506138cc4718d1106d0d475e6dca4b1d43f42414647993d5",
+        "replicate/hello-world:9dcd6d78e7c6560c340d916fe32e9f24aabfa331e5cce95fe31f77fb03121426",
+        "replicate/hello-world:5c7d5dc6dd8bf75c1acaa8565735e7986bc5b66206b55cca93cb72c9bf15ccaa",
+    ],
+)
+async def test_real_ids_without_a_recorded_schema_are_unknown(
+    replicate_emulator: Emulator, http: aiohttp.ClientSession, ref: str
 ) -> None:
-    # Replicate's HTTP API reference: replicate/hello-world:5c7d5dc6… created
-    # 2022-04-26T19:29:04.418669Z with Cog 0.3.0, Input {text: required string}.
-    old = "5c7d5dc6dd8bf75c1acaa8565735e7986bc5b66206b55cca93cb72c9bf15ccaa"
-    _, version, _ = await call(
+    model, _, vid = ref.partition(":")
+    await call(http, "GET", f"{replicate_emulator.url}/models/{model}/versions/{vid}", expect=404)
+    _, problem, _ = await call(
         http,
-        "GET",
-        f"{replicate_emulator.url}/models/replicate/hello-world/versions/{old}",
-        expect=200,
+        "POST",
+        f"{replicate_emulator.url}/predictions",
+        json={"version": vid, "input": {"text": "Alice", "prompt": "hi"}},
+        expect=422,
     )
-    assert version["created_at"] == "2022-04-26T19:29:04.418669Z"
-    assert version["cog_version"] == "0.3.0"
-    schemas = version["openapi_schema"]["components"]["schemas"]
-    assert schemas["Input"]["required"] == ["text"]
-    assert schemas["Input"]["properties"]["text"] == {
-        "type": "string",
-        "title": "Text",
-        "x-order": 0,
-        "description": "Text to prefix with 'hello '",
-    }
-    assert schemas["Output"] == {"type": "string", "title": "Output"}
+    assert problem["title"] == "Invalid version or not permitted"

@@ -16,7 +16,7 @@ from typing import Any
 
 import aiohttp
 import pytest
-from emu_helpers import AUTH, LLAMA3, SDXL, call
+from emu_helpers import AUTH, LLAMA3, SDXL, call, poll
 
 from replicate_async.emulator import Emulator, serve_forever
 from replicate_async.emulator.__main__ import build_parser
@@ -53,7 +53,8 @@ async def test_all_three_origins_serve_https_trusted_by_the_ca(emulator_factory:
                 json={"version": SDXL, "input": {"prompt": "x", "width": 16, "height": 16}},
                 expect=201,
             )
-            [image] = pred["output"]
+            assert pred["output"][0].startswith("data:image/png;base64,")  # the sync answer
+            [image] = (await poll(http, pred["urls"]["get"]))["output"]
             # File outputs are https: URLs, which the official clients wrap as files.
             assert image.startswith(emu.delivery_url + "/pbxt/")
             assert pred["urls"]["stream"].startswith(emu.stream_url + "/v1/files/")

@@ -16,7 +16,7 @@ from replicate_async._core.http_types import Request
 from replicate_async.emulator import Emulator
 
 SDXL = "stability-ai/sdxl:7762fd07cf82c948538e41f63f77d685e02b063e37e496e96eefd46c929f9bdc"
-HELLO = "replicate/hello-world:9dcd6d78e7c6560c340d916fe32e9f24aabfa331e5cce95fe31f77fb03121426"
+HELLO = "replicate/hello-world:0000000000000000cde1a443fb5c271536f3fbcf69adf80bf7ecb441405a9e44"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 TINY_PNG = PNG_MAGIC + b"\x00\x00\x00\rIHDR"
 
@@ -131,6 +131,29 @@ async def test_data_uris_are_decoded_locally(
     text = FileOutput("data:text/plain,caf%C3%A9", client)
     assert await twin(text.async_read) == "café".encode()
     assert replicate_emulator.requests == [] and replicate_emulator.delivery_requests == []
+
+
+async def test_sync_mode_data_uri_outputs_read_and_save_like_the_delivered_files(
+    twin: Twin, client: Client, replicate_emulator: Emulator, tmp_path: Path
+) -> None:
+    # A sync-mode create of SDXL answers as recorded: processing, the image as a data: URI.
+    prediction = await client.predictions.async_create(
+        SDXL, {"prompt": "a lighthouse", "width": 64, "height": 64}, wait=True
+    )
+    assert prediction.status == "processing"
+    [uri] = prediction.output
+    assert isinstance(uri, str) and uri.startswith("data:image/png;base64,")
+    early = FileOutput(uri, client)
+    data = await twin(early.async_read)
+    assert data.startswith(PNG_MAGIC)
+    saved = await twin(early.async_save, tmp_path)
+    assert saved.read_bytes() == data and saved.suffix == ".png"
+    assert replicate_emulator.delivery_requests == []  # decoded locally
+    await asyncio.wait_for(prediction.async_wait(), CALL_TIMEOUT)
+    assert prediction.status == "succeeded"
+    [url] = prediction.output
+    assert url.startswith(replicate_emulator.delivery_url)
+    assert await FileOutput(url, client).async_read() == data  # the same bytes
 
 
 async def test_missing_file_raises_and_save_leaves_nothing_behind(

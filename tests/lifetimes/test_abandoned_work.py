@@ -27,7 +27,7 @@ from replicate_async.emulator import Emulator
 from replicate_async.emulator.pytest_plugin import FAST_DEFAULTS
 
 LLAMA = "meta/meta-llama-3-8b-instruct"
-HELLO = "replicate/hello-world:9dcd6d78e7c6560c340d916fe32e9f24aabfa331e5cce95fe31f77fb03121426"
+HELLO = "replicate/hello-world:0000000000000000cde1a443fb5c271536f3fbcf69adf80bf7ecb441405a9e44"
 ECHO_FILE = "replicate/echo-file"  # not an official model: owner/name creates twice
 SLOW = {"model_timings": {LLAMA: (0.0, 10_000.0)}}
 """Emulator options under which a Llama prediction runs far longer than any test."""

@@ -36,7 +36,7 @@ LLAMA2 = "replicate:meta/llama-2-7b-chat"
 LLAMA3 = "replicate:meta/meta-llama-3-8b-instruct"
 GEMMA = (
     "replicate:google-deepmind/gemma-7b-it:"
-    "2790a695e5dcae15506138cc4718d1106d0d475e6dca4b1d43f42414647993d5"
+    "0000000000000000da792c22f812976751919031bd88745e22489603e4f12a7d"
 )
 SDXL = (
     "replicate:image:stability-ai/sdxl:"

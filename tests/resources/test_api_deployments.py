@@ -12,7 +12,7 @@ from replicate_async.emulator import Emulator
 SDXL = "stability-ai/sdxl"
 SDXL_VERSION = "7762fd07cf82c948538e41f63f77d685e02b063e37e496e96eefd46c929f9bdc"
 HELLO = "replicate/hello-world"
-HELLO_VERSION = "9dcd6d78e7c6560c340d916fe32e9f24aabfa331e5cce95fe31f77fb03121426"
+HELLO_VERSION = "0000000000000000cde1a443fb5c271536f3fbcf69adf80bf7ecb441405a9e44"
 
 
 async def _create(twin: Twin, client: Client, name: str = "my-app", **kw: object) -> ra.Deployment:

@@ -14,8 +14,8 @@ from replicate_async.emulator import Emulator
 
 LLAMA = "meta/meta-llama-3-8b-instruct"
 HELLO = "replicate/hello-world"
-HELLO_VERSION = "9dcd6d78e7c6560c340d916fe32e9f24aabfa331e5cce95fe31f77fb03121426"
-HELLO_VERSION_OLD = "5c7d5dc6dd8bf75c1acaa8565735e7986bc5b66206b55cca93cb72c9bf15ccaa"
+HELLO_VERSION = "0000000000000000cde1a443fb5c271536f3fbcf69adf80bf7ecb441405a9e44"
+HELLO_VERSION_OLD = "0000000000000000b67bd330526532a2c38286724803ddbbea2833fef099e6a5"
 
 
 async def test_account_get(twin: Twin, client: Client) -> None:

@@ -15,7 +15,7 @@ from replicate_async.emulator import Emulator
 
 LLAMA = "meta/meta-llama-3-8b-instruct"
 HELLO = "replicate/hello-world"
-HELLO_VERSION = "9dcd6d78e7c6560c340d916fe32e9f24aabfa331e5cce95fe31f77fb03121426"
+HELLO_VERSION = "0000000000000000cde1a443fb5c271536f3fbcf69adf80bf7ecb441405a9e44"
 
 
 @pytest.mark.parametrize(

@@ -113,6 +113,24 @@ async def test_sync_quirk_processing_is_not_final__peer_defect_1(
     assert gets and streams  # it followed the prediction after the sync answer
 
 
+async def test_run_follows_the_recorded_sync_answer_of_file_outputs__peer_defect_1(
+    twin: Twin, client: Client, replicate_emulator: Emulator
+) -> None:
+    # By default the emulator answers a sync-mode create of a file-output model as the real
+    # API was recorded to: ``processing`` with data: URIs. run() must still return the files
+    # of the finished prediction.
+    files = await twin.run(client, SDXL, input={"prompt": "recorded"})
+    (job,) = replicate_emulator.predictions.values()
+    assert job.status == "succeeded"
+    assert [f.url for f in files] == job.output
+    assert files[0].url.startswith(replicate_emulator.delivery_url)
+    (create,) = [r for r in replicate_emulator.requests if r.method == "POST"]
+    assert create.headers.get("Prefer", "").startswith("wait")
+    gets = [r for r in replicate_emulator.requests if r.path == f"/v1/predictions/{job.id}"]
+    streams = [r for r in replicate_emulator.requests if r.origin == "stream"]
+    assert gets or streams  # the sync answer was not final: run followed the prediction
+
+
 async def test_failed_raises_model_error_with_error_and_logs(twin: Twin, client: Client) -> None:
     with pytest.raises(ModelError) as info:
         await twin.run(client, "replicate/always-fails", input={})

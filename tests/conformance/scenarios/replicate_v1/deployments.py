@@ -2,8 +2,8 @@
 
 import replicate
 
-HELLO = "9dcd6d78e7c6560c340d916fe32e9f24aabfa331e5cce95fe31f77fb03121426"
-OLD = "5c7d5dc6dd8bf75c1acaa8565735e7986bc5b66206b55cca93cb72c9bf15ccaa"
+HELLO = "0000000000000000cde1a443fb5c271536f3fbcf69adf80bf7ecb441405a9e44"
+OLD = "0000000000000000b67bd330526532a2c38286724803ddbbea2833fef099e6a5"
 
 created = replicate.deployments.create(
     name="my-app-image-generator",

@@ -13,7 +13,7 @@ text = "".join(output)
 assert text.strip(), repr(text)
 
 hello = replicate.run(
-    "replicate/hello-world:5c7d5dc6dd8bf75c1acaa8565735e7986bc5b66206b55cca93cb72c9bf15ccaa",
+    "replicate/hello-world:0000000000000000b67bd330526532a2c38286724803ddbbea2833fef099e6a5",
     input={"text": "Alice"},
 )
 assert hello == "hello Alice", repr(hello)

@@ -31,7 +31,7 @@ assert secret.key.startswith("whsec_"), secret
 assert replicate.webhooks.default.secret().key == secret.key  # stable
 
 prediction = replicate.predictions.create(
-    version="9dcd6d78e7c6560c340d916fe32e9f24aabfa331e5cce95fe31f77fb03121426",
+    version="0000000000000000cde1a443fb5c271536f3fbcf69adf80bf7ecb441405a9e44",
     input={"text": "webhook"},
     webhook=webhook_url,
     webhook_events_filter=["completed"],

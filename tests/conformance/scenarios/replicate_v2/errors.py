@@ -3,7 +3,7 @@
 import replicate
 from replicate import Replicate
 
-HELLO = "9dcd6d78e7c6560c340d916fe32e9f24aabfa331e5cce95fe31f77fb03121426"
+HELLO = "0000000000000000cde1a443fb5c271536f3fbcf69adf80bf7ecb441405a9e44"
 
 try:
     replicate.models.get(model_owner="nobody", model_name="nothing-here")

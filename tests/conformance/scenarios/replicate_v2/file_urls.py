@@ -10,6 +10,7 @@ urls = replicate.run(
     SDXL,
     input={"prompt": "a lighthouse", "width": 40, "height": 24, "num_outputs": 2, "seed": 9},
     use_file_output=False,
+    wait=False,  # no sync mode: poll to the end, whose outputs are delivery URLs
 )
 assert isinstance(urls, list) and len(urls) == 2, urls
 images = []

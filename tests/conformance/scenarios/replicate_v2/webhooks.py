@@ -32,7 +32,7 @@ secret = replicate.webhooks.default.secret.get()
 assert secret.key.startswith("whsec_"), secret
 
 prediction = replicate.predictions.create(
-    version="9dcd6d78e7c6560c340d916fe32e9f24aabfa331e5cce95fe31f77fb03121426",
+    version="0000000000000000cde1a443fb5c271536f3fbcf69adf80bf7ecb441405a9e44",
     input={"text": "webhook"},
     webhook=f"http://127.0.0.1:{server.server_address[1]}/replicate-webhook",
     webhook_events_filter=["completed"],
