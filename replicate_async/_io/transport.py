@@ -17,8 +17,9 @@ headers, bytes) or a byte stream back. It owns:
 - that nothing an error holds carries the token: aiohttp's request records (``request_info``,
   kept by its response errors and responses) show ``Authorization`` redacted, and the
   aiohttp error kept as ``__cause__`` loses its traceback (whose frames held the headers);
-- proxies: ``proxy=`` or ``HTTP(S)_PROXY``/``NO_PROXY``, never a plain-HTTP hop that would show
-  the token to a proxy on another machine unless asked (``allow_insecure_proxy=True``);
+- proxies: ``proxy=`` or ``HTTP(S)_PROXY``/``NO_PROXY`` (as the environment has them at the
+  client's first request), never a plain-HTTP hop that would show the token to a proxy on
+  another machine unless asked (``allow_insecure_proxy=True``);
 - a session or connector the application brings (never closed here), and the request/response
   hooks of :mod:`.telemetry`.
 """
@@ -248,6 +249,8 @@ class _Pool:
         self.user_connector = connector
         self.proxy = proxy
         self.trust_env = trust_env
+        #: ``HTTP(S)_PROXY``/``NO_PROXY`` as the environment had them at the first request.
+        self.env_proxies: dict[str, str] | None = None
         self.allow_insecure_proxy = allow_insecure_proxy
 
 
@@ -279,10 +282,10 @@ def proxy_url(value: str | URL | None) -> URL | None:
     return url
 
 
-def _env_proxy(url: URL) -> URL | None:
-    """The proxy ``HTTP_PROXY``/``HTTPS_PROXY`` (any case) name for ``url``, unless ``NO_PROXY``
-    excludes its host (the rules of :mod:`urllib.request`, as aiohttp's ``trust_env``)."""
-    proxies = urllib.request.getproxies_environment()
+def _env_proxy(url: URL, proxies: Mapping[str, str]) -> URL | None:
+    """The proxy ``HTTP_PROXY``/``HTTPS_PROXY`` (any case) in ``proxies`` name for ``url``,
+    unless ``NO_PROXY`` excludes its host (the rules of :mod:`urllib.request`, as aiohttp's
+    ``trust_env``)."""
     raw = proxies.get(url.scheme)
     bypass = getattr(urllib.request, "proxy_bypass_environment")  # noqa: B009 (untyped)
     if not raw or bypass(url.host or "", proxies):
@@ -384,7 +387,12 @@ class Transport:
         proxy on another machine, unless ``allow_insecure_proxy=True`` was given.
         """
         pool = self._pool
-        proxy = pool.proxy or (_env_proxy(url) if pool.trust_env else None)
+        proxy = pool.proxy
+        if proxy is None and pool.trust_env:
+            env = pool.env_proxies
+            if env is None:  # read once, at the first request: it walks all of os.environ
+                env = pool.env_proxies = urllib.request.getproxies_environment()
+            proxy = _env_proxy(url, env) if env else None
         if (
             proxy is not None
             and url.scheme == "http"
