@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from .._core.convert import format_timestamp
-from .._core.errors import ConfigurationError
+from .._core.errors import ConfigurationError, InvalidResponseError
 from .._core.http_types import Request
 from .._core.lifetime import GUARDED, CreateGuard
 from .._core.refs import parse_ref
@@ -128,6 +128,17 @@ class Predictions(Namespace):
 
     async def _create(self, request: Request, file_encoding: str | None) -> Prediction:
         return self._prediction(await self._create_with_inputs(request, file_encoding))
+
+    async def _send_create(self, request: Request) -> Prediction:
+        """Send a create whose input is already prepared (``run()``'s own, inside its
+        lifetime): one request, the prediction built from the answer."""
+        response = await self._client._transport.request(request)
+        data = response.json()
+        if not isinstance(data, dict):
+            raise InvalidResponseError(
+                f"expected a JSON object from {request.method} {request.url}, got {data!r:.200}"
+            )
+        return self._prediction(data)
 
     async def async_get(self, id: str) -> Prediction:
         """The prediction with this id, as it is now."""
