@@ -164,15 +164,20 @@ def stream_host_allowed(api: URL, stream: URL) -> bool:
     return any(host == s or host.endswith("." + s) for s in sites)
 
 
-def _stream_urls(payload: bytes) -> list[str]:
-    """The ``urls.stream`` values of a JSON answer: of the object itself, or of the objects in
-    its ``results`` (a page). Cheap when there is none (no parse without ``"stream"``)."""
+_UNPARSED: Any = object()
+
+
+def _stream_urls(payload: bytes, data: Any = _UNPARSED) -> list[str]:
+    """The ``urls.stream`` values of a JSON answer (``data``: the payload already decoded):
+    of the object itself, or of the objects in its ``results`` (a page). Cheap when there is
+    none (no parse without ``"stream"``)."""
     if b'"stream"' not in payload:
         return []
-    try:
-        data = json.loads(payload)
-    except (ValueError, RecursionError):
-        return []
+    if data is _UNPARSED:
+        try:
+            data = json.loads(payload)
+        except (ValueError, RecursionError):
+            return []
     if not isinstance(data, dict):
         return []
     items: list[Any] = [data]
@@ -291,6 +296,25 @@ def _env_proxy(url: URL, proxies: Mapping[str, str]) -> URL | None:
     if not raw or bypass(url.host or "", proxies):
         return None
     return proxy_url(raw)
+
+
+# API paths already made URLs (a fan-out sends the same create path thousands of times);
+# bounded, since every prediction has paths of its own. URLs are immutable.
+_RESOLVED: dict[tuple[str, str], URL] = {}
+_RESOLVED_MAX = 512
+
+
+@attrs.frozen
+class _DecodedResponse(Response):
+    """A response whose JSON body was decoded already (to read its stream URLs): the first
+    ``json()`` returns that, later ones decode again (each caller owns what it gets)."""
+
+    decoded: list[Any] = attrs.field(factory=list, repr=False, eq=False)
+
+    def json(self) -> Any:
+        if self.decoded:
+            return self.decoded.pop()
+        return super().json()
 
 
 class Transport:
@@ -429,11 +453,12 @@ class Transport:
         )
 
     # -- who may receive the token -------------------------------------------------------
-    def _observe(self, url: URL, payload: bytes) -> None:
-        """Trust the stream origins named by a successful JSON answer of the API origin."""
+    def _observe(self, url: URL, payload: bytes, data: Any = _UNPARSED) -> None:
+        """Trust the stream origins named by a successful JSON answer of the API origin
+        (``data``: the payload already decoded)."""
         if _origin(url) != _origin(self.base_url):
             return
-        for stream in _stream_urls(payload):
+        for stream in _stream_urls(payload, data):
             try:
                 parsed = URL(stream)
             except (ValueError, TypeError):
@@ -449,7 +474,13 @@ class Transport:
         """An absolute URL for a path under the API root, or the URL itself."""
         if url.startswith(("http://", "https://")):
             return URL(url, encoded=True)
-        return URL(self._base + (url if url.startswith("/") else "/" + url), encoded=False)
+        found = _RESOLVED.get((self._base, url))
+        if found is None:
+            found = URL(self._base + (url if url.startswith("/") else "/" + url), encoded=False)
+            if len(_RESOLVED) >= _RESOLVED_MAX:
+                _RESOLVED.clear()
+            _RESOLVED[(self._base, url)] = found
+        return found
 
     def _headers(self, url: URL, extra: Mapping[str, str], auth: bool = True) -> dict[str, str]:
         headers = {"User-Agent": self._user_agent, **self.default_headers}
@@ -571,7 +602,7 @@ class Transport:
         """
         url = self.resolve(request.url)
         method = request.method.upper()
-        shown = str(url.with_query(None))
+        shown = str(url.with_query(None)) if url.raw_query_string else str(url)
         idempotent = request.is_idempotent
         attempt = 0
         while True:
@@ -606,8 +637,8 @@ class Transport:
             if self.limiter is not None:
                 self.limiter.observe(request.rate_class, status, resp_headers)
             if status < 400:
-                if 200 <= status < 300:
-                    self._observe(url, payload)
+                if 200 <= status < 300 and b'"stream"' in payload:
+                    return self._observed(url, status, resp_headers, payload, shown, method)
                 return Response(status, resp_headers, payload, shown, method)
             retry_after = resp_headers.get("Retry-After")
             decision = self.retry.decide(
@@ -632,6 +663,24 @@ class Transport:
                 credential=self._token().describe() if sent_token else None,
                 api_root=self._base,
             )
+
+    def _observed(
+        self,
+        url: URL,
+        status: int,
+        headers: Mapping[str, str],
+        payload: bytes,
+        shown: str,
+        method: str,
+    ) -> Response:
+        """The answer of a call that may name stream URLs: its origins observed, its JSON
+        decoded once for that and for the caller."""
+        try:
+            data = json.loads(payload)
+        except (ValueError, RecursionError):
+            return Response(status, headers, payload, shown, method)  # json() says what is wrong
+        self._observe(url, payload, data)
+        return _DecodedResponse(status, headers, payload, shown, method, [data])
 
     async def _attempt(
         self, request: Request, url: URL, method: str, opened: list[IO[bytes]]

@@ -220,8 +220,8 @@ async def create_prediction(
         try:
             return await _create(client, target, input, options, wait, stream), target
         except (NotFoundError, UnprocessableEntityError) as exc:
-            refused = _create_refused(client, target, input, options, wait, stream, exc)
-            return await with_model_hints(client, model, refused)  # 404: "did you mean"
+            again = _create_refused(client, target, input, options, wait, stream, exc)
+            return await with_model_hints(client, model, again)  # 404: "did you mean"
     except BaseException as exc:
         refused = isinstance(exc, ReplicateError) and not isinstance(exc, ServerError)
         if uploaded and (refused or options.cancel_on_exit):
