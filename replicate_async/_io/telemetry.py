@@ -109,21 +109,27 @@ async def _call(hook: Hook, event: object) -> None:
 
 
 # -- OpenTelemetry (optional) ----------------------------------------------------------------
-_tracer: list[Any] = []  # [tracer] or [None] once looked for
+_tracer: list[Any] = []  # [tracer, trace module, unset providers], or [None] when missing
 
 
 def tracer() -> Any:
-    """The ``replicate_async`` tracer, or ``None`` when ``opentelemetry-api`` is missing.
+    """The ``replicate_async`` tracer, or ``None`` when ``opentelemetry-api`` is missing or no
+    tracer provider is set (spans would go nowhere: a run then pays nothing for them).
 
-    Looked up once: OpenTelemetry's tracer follows the provider set later on by itself."""
+    Looked up once: OpenTelemetry's tracer follows the provider set later on by itself, and
+    whether one is set is asked each time (a global read)."""
     if not _tracer:
         try:
             from opentelemetry import trace
         except ImportError:
             _tracer.append(None)
         else:
-            _tracer.append(trace.get_tracer("replicate_async"))
-    return _tracer[0]
+            unset = (trace.ProxyTracerProvider, trace.NoOpTracerProvider)
+            _tracer.extend((trace.get_tracer("replicate_async"), trace, unset))
+    found = _tracer[0]
+    if found is None or isinstance(_tracer[1].get_tracer_provider(), _tracer[2]):
+        return None
+    return found
 
 
 def span_for_response(event: ResponseEvent) -> None:

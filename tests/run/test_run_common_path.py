@@ -188,3 +188,18 @@ def test_the_direct_path_binds_the_client_and_keeps_unknown_fields() -> None:
     assert built["etag"] == "x" and built.to_dict()["extra"] == {"nested": 1}
     assert built.urls is not None and built.urls.extra == {"extra_url": "https://example.com"}
     assert "web" not in built.urls and built.urls["stream"].startswith("https://stream.")
+
+
+def test_spans_cost_nothing_until_a_tracer_provider_is_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    trace = pytest.importorskip("opentelemetry.trace")
+    from opentelemetry.sdk.trace import TracerProvider
+
+    from replicate_async._io import telemetry
+
+    monkeypatch.setattr(trace, "get_tracer_provider", lambda: trace.ProxyTracerProvider())
+    assert telemetry.tracer() is None  # OpenTelemetry's default: spans would go nowhere
+    with telemetry.run_span("run", "a/b") as span:
+        assert span._span is None
+    provider = TracerProvider()
+    monkeypatch.setattr(trace, "get_tracer_provider", lambda: provider)
+    assert telemetry.tracer() is not None  # set later: followed
