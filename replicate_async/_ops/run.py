@@ -36,12 +36,14 @@ import attrs
 
 from .._core.errors import (
     ConfigurationError,
+    InvalidResponseError,
     NotFoundError,
     ReplicateError,
     RunTimeoutError,
     ServerError,
     UnprocessableEntityError,
 )
+from .._core.http_types import Request, Response
 from .._core.lifetime import Deadline
 from .._core.refs import parse_deployment, parse_ref
 from .._core.request import (
@@ -217,11 +219,13 @@ async def create_prediction(
                 target = await _name_the_model(client, target)
             else:
                 target = _pinned(target, model, known)
+        request = _create_request(target, input, options, wait, stream)
         try:
-            return await _create(client, target, input, options, wait, stream), target
+            response = await client._transport.request(request)
         except (NotFoundError, UnprocessableEntityError) as exc:
             again = _create_refused(client, target, input, options, wait, stream, exc)
             return await with_model_hints(client, model, again)  # 404: "did you mean"
+        return _created(client, request, response), target
     except BaseException as exc:
         refused = isinstance(exc, ReplicateError) and not isinstance(exc, ServerError)
         if uploaded and (refused or options.cancel_on_exit):
@@ -299,18 +303,18 @@ def _target_of(create: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     return create_target(create.get("version"), create.get("model"), create.get("deployment"))
 
 
-def _create(
-    client: OpsClient,
+def _create_request(
     target: Target,
     input: dict[str, Any],
     options: RunOptions,
     wait: bool | int | None,
     stream: bool | None,
-) -> Awaitable[Prediction]:
-    """One create request for ``target`` (its input already prepared): what
-    ``predictions.async_create`` sends, without its guard (the caller's lifetime is it)."""
+) -> Request:
+    """The create request for ``target`` (its input checked and prepared): what
+    ``predictions.async_create`` sends, sent here without its guard (the caller's lifetime
+    is it)."""
     path, fields = _endpoint(target.create)
-    request = build_create_request(
+    return build_create_request(
         path,
         fields,
         input,
@@ -319,11 +323,32 @@ def _create(
         stream=stream,
         wait=wait,
         cancel_after=options.cancel_after,
+        checked=True,
     )
-    return client.predictions._send_create(request)
 
 
-async def run_prediction(
+def _created(client: OpsClient, request: Request, response: Response) -> Prediction:
+    data = response.json()
+    if not isinstance(data, dict):
+        raise InvalidResponseError(
+            f"expected a JSON object from {request.method} {request.url}, got {data!r:.200}"
+        )
+    return client._prediction(data)
+
+
+async def _create(
+    client: OpsClient,
+    target: Target,
+    input: dict[str, Any],
+    options: RunOptions,
+    wait: bool | int | None,
+    stream: bool | None,
+) -> Prediction:
+    request = _create_request(target, input, options, wait, stream)
+    return _created(client, request, await client._transport.request(request))
+
+
+def run_prediction(
     client: OpsClient,
     ref: Ref,
     input: Any,
@@ -331,19 +356,34 @@ async def run_prediction(
     *,
     deployment: str | None = None,
     on_created: Callable[[Prediction], object] | None = None,
-) -> tuple[Prediction, Any]:
-    """Create, finish and shape one prediction; return the terminal prediction and its output.
+) -> Awaitable[tuple[Prediction, Any]]:
+    """Create, finish and shape one prediction; await it for the terminal prediction and its
+    output. A bad reference raises here, before anything is awaited.
 
     ``on_created`` is called with the prediction as soon as it exists. Raises ``ModelError``,
     ``PredictionCanceledError``, ``PredictionAbortedError`` or ``RunTimeoutError``. The
     prediction's lifetime (``_ops.lifetimes``) cancels it when the call gives up: its
-    ``timeout``, a cancellation, an error after the create.
+    ``timeout``, a cancellation, an error after the create. Without ``timeout`` no deadline
+    is armed (no timer, no coroutine around the run).
     """
     target = resolve_target(ref, deployment)
     life = client._lifetimes.own(target.shown, cancel=options.cancel_on_exit)
     life.on_named = on_created  # also when the run is abandoned before its create answers
     if options.timeout is None:
-        return await _run(client, target, input, options, life, on_created)
+        return _run(client, target, input, options, life, on_created)
+    return _run_within(client, target, input, options, life, on_created)
+
+
+async def _run_within(
+    client: OpsClient,
+    target: Target,
+    input: Any,
+    options: RunOptions,
+    life: Lifetime,
+    on_created: Callable[[Prediction], object] | None,
+) -> tuple[Prediction, Any]:
+    """``_run`` bounded by ``options.timeout``."""
+    assert options.timeout is not None
     deadline = Deadline(options.timeout)
     try:
         async with deadline:

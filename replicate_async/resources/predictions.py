@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from .._core.convert import format_timestamp
-from .._core.errors import ConfigurationError, InvalidResponseError
+from .._core.errors import ConfigurationError
 from .._core.http_types import Request
 from .._core.lifetime import GUARDED, CreateGuard
 from .._core.refs import parse_ref
@@ -63,9 +63,11 @@ def build_create_request(
     stream: bool | None = None,
     wait: bool | int | None = None,
     cancel_after: str | int | float | timedelta | None = None,
+    checked: bool = False,
 ) -> Request:
-    """The create request (pure): body exactly as the spec has it, sync/deadline headers."""
-    body: dict[str, Any] = {**fields, "input": check_input(input)}
+    """The create request (pure): body exactly as the spec has it, sync/deadline headers.
+    ``checked``: ``input`` is a dict already checked by ``check_input`` (kept, not copied)."""
+    body: dict[str, Any] = {**fields, "input": input if checked else check_input(input)}
     body.update(webhook_fields(webhook, webhook_events_filter))
     if stream is not None:
         body["stream"] = bool(stream)
@@ -128,17 +130,6 @@ class Predictions(Namespace):
 
     async def _create(self, request: Request, file_encoding: str | None) -> Prediction:
         return self._prediction(await self._create_with_inputs(request, file_encoding))
-
-    async def _send_create(self, request: Request) -> Prediction:
-        """Send a create whose input is already prepared (``run()``'s own, inside its
-        lifetime): one request, the prediction built from the answer."""
-        response = await self._client._transport.request(request)
-        data = response.json()
-        if not isinstance(data, dict):
-            raise InvalidResponseError(
-                f"expected a JSON object from {request.method} {request.url}, got {data!r:.200}"
-            )
-        return self._prediction(data)
 
     async def async_get(self, id: str) -> Prediction:
         """The prediction with this id, as it is now."""
