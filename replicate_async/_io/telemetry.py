@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 import logging
+import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
@@ -110,6 +111,7 @@ async def _call(hook: Hook, event: object) -> None:
 
 # -- OpenTelemetry (optional) ----------------------------------------------------------------
 _tracer: list[Any] = []  # [tracer, trace module, unset providers], or [None] when missing
+_PROVIDER_ENV = "OTEL_PYTHON_TRACER_PROVIDER" in os.environ  # a provider named by the environment
 
 
 def tracer() -> Any:
@@ -127,9 +129,14 @@ def tracer() -> Any:
             unset = (trace.ProxyTracerProvider, trace.NoOpTracerProvider)
             _tracer.extend((trace.get_tracer("replicate_async"), trace, unset))
     found = _tracer[0]
-    if found is None or isinstance(_tracer[1].get_tracer_provider(), _tracer[2]):
+    if found is None:
         return None
-    return found
+    trace = _tracer[1]
+    # ``get_tracer_provider()`` walks the environment while none is set (a run asks three
+    # times): the global it reads says "none set" for less, when the module has it.
+    if getattr(trace, "_TRACER_PROVIDER", False) is None and not _PROVIDER_ENV:
+        return None
+    return None if isinstance(trace.get_tracer_provider(), _tracer[2]) else found
 
 
 def span_for_response(event: ResponseEvent) -> None:

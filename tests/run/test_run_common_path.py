@@ -196,10 +196,11 @@ def test_spans_cost_nothing_until_a_tracer_provider_is_set(monkeypatch: pytest.M
 
     from replicate_async._io import telemetry
 
-    monkeypatch.setattr(trace, "get_tracer_provider", lambda: trace.ProxyTracerProvider())
+    monkeypatch.setattr(trace, "_TRACER_PROVIDER", None)  # what trace.set_tracer_provider sets
     assert telemetry.tracer() is None  # OpenTelemetry's default: spans would go nowhere
     with telemetry.run_span("run", "a/b") as span:
         assert span._span is None
-    provider = TracerProvider()
-    monkeypatch.setattr(trace, "get_tracer_provider", lambda: provider)
+    monkeypatch.setattr(trace, "_TRACER_PROVIDER", TracerProvider())
     assert telemetry.tracer() is not None  # set later: followed
+    with telemetry.run_span("run", "a/b") as span:
+        assert span._span is not None
