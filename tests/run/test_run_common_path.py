@@ -204,3 +204,23 @@ def test_spans_cost_nothing_until_a_tracer_provider_is_set(monkeypatch: pytest.M
     assert telemetry.tracer() is not None  # set later: followed
     with telemetry.run_span("run", "a/b") as span:
         assert span._span is not None
+
+
+def test_the_environment_s_proxies_are_read_at_the_first_request(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from yarl import URL
+
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:3128")
+    client = Client(api_token="r8_test", base_url="https://api.example.test/v1")
+    api = URL("https://api.example.test/v1/predictions")
+    assert client._transport.proxy_for(api) == URL("http://127.0.0.1:3128")
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9999")  # later changes: not seen
+    assert client._transport.proxy_for(api) == URL("http://127.0.0.1:3128")
+    other = Client(api_token="r8_test", base_url="https://api.example.test/v1")
+    assert other._transport.proxy_for(api) == URL("http://127.0.0.1:9999")  # a new client: seen
+    derived = client.with_options(timeout=5)  # copies share what their client read
+    assert derived._transport.proxy_for(api) == URL("http://127.0.0.1:3128")
