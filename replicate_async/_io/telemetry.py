@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 import logging
+import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
@@ -109,21 +110,33 @@ async def _call(hook: Hook, event: object) -> None:
 
 
 # -- OpenTelemetry (optional) ----------------------------------------------------------------
-_tracer: list[Any] = []  # [tracer] or [None] once looked for
+_tracer: list[Any] = []  # [tracer, trace module, unset providers], or [None] when missing
+_PROVIDER_ENV = "OTEL_PYTHON_TRACER_PROVIDER" in os.environ  # a provider named by the environment
 
 
 def tracer() -> Any:
-    """The ``replicate_async`` tracer, or ``None`` when ``opentelemetry-api`` is missing.
+    """The ``replicate_async`` tracer, or ``None`` when ``opentelemetry-api`` is missing or no
+    tracer provider is set (spans would go nowhere: a run then pays nothing for them).
 
-    Looked up once: OpenTelemetry's tracer follows the provider set later on by itself."""
+    Looked up once: OpenTelemetry's tracer follows the provider set later on by itself, and
+    whether one is set is asked each time (a global read)."""
     if not _tracer:
         try:
             from opentelemetry import trace
         except ImportError:
             _tracer.append(None)
         else:
-            _tracer.append(trace.get_tracer("replicate_async"))
-    return _tracer[0]
+            unset = (trace.ProxyTracerProvider, trace.NoOpTracerProvider)
+            _tracer.extend((trace.get_tracer("replicate_async"), trace, unset))
+    found = _tracer[0]
+    if found is None:
+        return None
+    trace = _tracer[1]
+    # ``get_tracer_provider()`` walks the environment while none is set (a run asks three
+    # times): the global it reads says "none set" for less, when the module has it.
+    if getattr(trace, "_TRACER_PROVIDER", False) is None and not _PROVIDER_ENV:
+        return None
+    return None if isinstance(trace.get_tracer_provider(), _tracer[2]) else found
 
 
 def span_for_response(event: ResponseEvent) -> None:

@@ -17,8 +17,9 @@ headers, bytes) or a byte stream back. It owns:
 - that nothing an error holds carries the token: aiohttp's request records (``request_info``,
   kept by its response errors and responses) show ``Authorization`` redacted, and the
   aiohttp error kept as ``__cause__`` loses its traceback (whose frames held the headers);
-- proxies: ``proxy=`` or ``HTTP(S)_PROXY``/``NO_PROXY``, never a plain-HTTP hop that would show
-  the token to a proxy on another machine unless asked (``allow_insecure_proxy=True``);
+- proxies: ``proxy=`` or ``HTTP(S)_PROXY``/``NO_PROXY`` (as the environment has them at the
+  client's first request), never a plain-HTTP hop that would show the token to a proxy on
+  another machine unless asked (``allow_insecure_proxy=True``);
 - a session or connector the application brings (never closed here), and the request/response
   hooks of :mod:`.telemetry`.
 """
@@ -163,15 +164,20 @@ def stream_host_allowed(api: URL, stream: URL) -> bool:
     return any(host == s or host.endswith("." + s) for s in sites)
 
 
-def _stream_urls(payload: bytes) -> list[str]:
-    """The ``urls.stream`` values of a JSON answer: of the object itself, or of the objects in
-    its ``results`` (a page). Cheap when there is none (no parse without ``"stream"``)."""
+_UNPARSED: Any = object()
+
+
+def _stream_urls(payload: bytes, data: Any = _UNPARSED) -> list[str]:
+    """The ``urls.stream`` values of a JSON answer (``data``: the payload already decoded):
+    of the object itself, or of the objects in its ``results`` (a page). Cheap when there is
+    none (no parse without ``"stream"``)."""
     if b'"stream"' not in payload:
         return []
-    try:
-        data = json.loads(payload)
-    except (ValueError, RecursionError):
-        return []
+    if data is _UNPARSED:
+        try:
+            data = json.loads(payload)
+        except (ValueError, RecursionError):
+            return []
     if not isinstance(data, dict):
         return []
     items: list[Any] = [data]
@@ -248,6 +254,8 @@ class _Pool:
         self.user_connector = connector
         self.proxy = proxy
         self.trust_env = trust_env
+        #: ``HTTP(S)_PROXY``/``NO_PROXY`` as the environment had them at the first request.
+        self.env_proxies: dict[str, str] | None = None
         self.allow_insecure_proxy = allow_insecure_proxy
 
 
@@ -279,15 +287,34 @@ def proxy_url(value: str | URL | None) -> URL | None:
     return url
 
 
-def _env_proxy(url: URL) -> URL | None:
-    """The proxy ``HTTP_PROXY``/``HTTPS_PROXY`` (any case) name for ``url``, unless ``NO_PROXY``
-    excludes its host (the rules of :mod:`urllib.request`, as aiohttp's ``trust_env``)."""
-    proxies = urllib.request.getproxies_environment()
+def _env_proxy(url: URL, proxies: Mapping[str, str]) -> URL | None:
+    """The proxy ``HTTP_PROXY``/``HTTPS_PROXY`` (any case) in ``proxies`` name for ``url``,
+    unless ``NO_PROXY`` excludes its host (the rules of :mod:`urllib.request`, as aiohttp's
+    ``trust_env``)."""
     raw = proxies.get(url.scheme)
     bypass = getattr(urllib.request, "proxy_bypass_environment")  # noqa: B009 (untyped)
     if not raw or bypass(url.host or "", proxies):
         return None
     return proxy_url(raw)
+
+
+# API paths already made URLs (a fan-out sends the same create path thousands of times);
+# bounded, since every prediction has paths of its own. URLs are immutable.
+_RESOLVED: dict[tuple[str, str], URL] = {}
+_RESOLVED_MAX = 512
+
+
+@attrs.frozen
+class _DecodedResponse(Response):
+    """A response whose JSON body was decoded already (to read its stream URLs): the first
+    ``json()`` returns that, later ones decode again (each caller owns what it gets)."""
+
+    decoded: list[Any] = attrs.field(factory=list, repr=False, eq=False)
+
+    def json(self) -> Any:
+        if self.decoded:
+            return self.decoded.pop()
+        return super().json()
 
 
 class Transport:
@@ -384,7 +411,12 @@ class Transport:
         proxy on another machine, unless ``allow_insecure_proxy=True`` was given.
         """
         pool = self._pool
-        proxy = pool.proxy or (_env_proxy(url) if pool.trust_env else None)
+        proxy = pool.proxy
+        if proxy is None and pool.trust_env:
+            env = pool.env_proxies
+            if env is None:  # read once, at the first request: it walks all of os.environ
+                env = pool.env_proxies = urllib.request.getproxies_environment()
+            proxy = _env_proxy(url, env) if env else None
         if (
             proxy is not None
             and url.scheme == "http"
@@ -421,11 +453,12 @@ class Transport:
         )
 
     # -- who may receive the token -------------------------------------------------------
-    def _observe(self, url: URL, payload: bytes) -> None:
-        """Trust the stream origins named by a successful JSON answer of the API origin."""
+    def _observe(self, url: URL, payload: bytes, data: Any = _UNPARSED) -> None:
+        """Trust the stream origins named by a successful JSON answer of the API origin
+        (``data``: the payload already decoded)."""
         if _origin(url) != _origin(self.base_url):
             return
-        for stream in _stream_urls(payload):
+        for stream in _stream_urls(payload, data):
             try:
                 parsed = URL(stream)
             except (ValueError, TypeError):
@@ -441,7 +474,13 @@ class Transport:
         """An absolute URL for a path under the API root, or the URL itself."""
         if url.startswith(("http://", "https://")):
             return URL(url, encoded=True)
-        return URL(self._base + (url if url.startswith("/") else "/" + url), encoded=False)
+        found = _RESOLVED.get((self._base, url))
+        if found is None:
+            found = URL(self._base + (url if url.startswith("/") else "/" + url), encoded=False)
+            if len(_RESOLVED) >= _RESOLVED_MAX:
+                _RESOLVED.clear()
+            _RESOLVED[(self._base, url)] = found
+        return found
 
     def _headers(self, url: URL, extra: Mapping[str, str], auth: bool = True) -> dict[str, str]:
         headers = {"User-Agent": self._user_agent, **self.default_headers}
@@ -563,7 +602,7 @@ class Transport:
         """
         url = self.resolve(request.url)
         method = request.method.upper()
-        shown = str(url.with_query(None))
+        shown = str(url.with_query(None)) if url.raw_query_string else str(url)
         idempotent = request.is_idempotent
         attempt = 0
         while True:
@@ -598,8 +637,8 @@ class Transport:
             if self.limiter is not None:
                 self.limiter.observe(request.rate_class, status, resp_headers)
             if status < 400:
-                if 200 <= status < 300:
-                    self._observe(url, payload)
+                if 200 <= status < 300 and b'"stream"' in payload:
+                    return self._observed(url, status, resp_headers, payload, shown, method)
                 return Response(status, resp_headers, payload, shown, method)
             retry_after = resp_headers.get("Retry-After")
             decision = self.retry.decide(
@@ -624,6 +663,24 @@ class Transport:
                 credential=self._token().describe() if sent_token else None,
                 api_root=self._base,
             )
+
+    def _observed(
+        self,
+        url: URL,
+        status: int,
+        headers: Mapping[str, str],
+        payload: bytes,
+        shown: str,
+        method: str,
+    ) -> Response:
+        """The answer of a call that may name stream URLs: its origins observed, its JSON
+        decoded once for that and for the caller."""
+        try:
+            data = json.loads(payload)
+        except (ValueError, RecursionError):
+            return Response(status, headers, payload, shown, method)  # json() says what is wrong
+        self._observe(url, payload, data)
+        return _DecodedResponse(status, headers, payload, shown, method, [data])
 
     async def _attempt(
         self, request: Request, url: URL, method: str, opened: list[IO[bytes]]

@@ -8,9 +8,9 @@ sync-mode create is on the wire, while waiting or streaming, on ``asyncio.timeou
 ``wait_for``, on task cancellation, on Ctrl-C in a blocking twin, on ``client.aclose()`` — is
 canceled, or, when the process cannot live long enough, a warning names what may still run.
 
-ONE primitive, ``Lifetime.create``: the create runs in a task of its own and is awaited
-through ``asyncio.shield``, so a caller cancelled mid-request does not cut it off: the answer
-still arrives and names the prediction to cancel.
+ONE primitive, ``Lifetime.create``: the create runs in a task of its own, which hands its
+answer to a future the caller awaits (a cheaper ``asyncio.shield``), so a caller cancelled
+mid-request does not cut it off: the answer still arrives and names the prediction to cancel.
 
 ONE grace policy (``Lifetime.abandon``): whoever gives up waits, shielded, for the cleanup —
 the in-flight create's answer (its ``Prefer: wait`` is short by default, ``SYNC_WAIT``, so
@@ -99,9 +99,24 @@ def _outcome(task: asyncio.Task[Any]) -> Prediction | None:
     return _named(task.result())
 
 
-async def _guarded(create: Awaitable[T]) -> T:
+async def _answer(create: Awaitable[T], waiter: asyncio.Future[T]) -> T:
+    """The create task: await ``create`` and hand its outcome to ``waiter`` (what the caller
+    awaits), unless the caller has stopped waiting. The task keeps its own outcome too, for
+    the cleanup of an abandoned create (``_outcome``)."""
     GUARDED.set(True)  # this task's own context: a create inside is not guarded again
-    return await create
+    try:
+        result = await create
+    except asyncio.CancelledError:
+        if not waiter.done():
+            waiter.cancel()
+        raise
+    except BaseException as exc:
+        if not waiter.done():
+            waiter.set_exception(exc)
+        raise
+    if not waiter.done():
+        waiter.set_result(result)
+    return result
 
 
 def _uncancel() -> None:
@@ -280,7 +295,11 @@ class Lifetime:
 
     async def create(self, create: Awaitable[T]) -> T:
         """THE shielded create: the request runs in a task of its own, so a caller who gives
-        up mid-request still learns (in ``abandon``) which prediction to cancel."""
+        up mid-request still learns (in ``abandon``) which prediction to cancel.
+
+        The caller awaits a plain future that the task completes (``_answer``): cancelling
+        the caller cancels that future, never the request, as ``asyncio.shield`` would, at
+        the cost of one future instead of a future and two done-callbacks."""
         self.created = True
         if not self.cancel_on_exit:
             token = GUARDED.set(True)  # left running on purpose: not guarded below either
@@ -289,9 +308,18 @@ class Lifetime:
             finally:
                 GUARDED.reset(token)
         else:
-            task = asyncio.ensure_future(_guarded(create))
+            loop = asyncio.get_running_loop()
+            waiter: asyncio.Future[T] = loop.create_future()
+            task = loop.create_task(_answer(create, waiter))
             self.create_task = task
-            result = await asyncio.shield(task)
+            try:
+                result = await waiter
+            except asyncio.CancelledError:
+                raise  # the task goes on: ``abandon`` finishes it and cancels what it made
+            except BaseException:
+                if task.done() and not task.cancelled():
+                    task.exception()  # the caller has it (from the waiter)
+                raise
             self.create_task = None
         self.prediction = _named(result)
         return result

@@ -36,12 +36,14 @@ import attrs
 
 from .._core.errors import (
     ConfigurationError,
+    InvalidResponseError,
     NotFoundError,
     ReplicateError,
     RunTimeoutError,
     ServerError,
     UnprocessableEntityError,
 )
+from .._core.http_types import Request, Response
 from .._core.lifetime import Deadline
 from .._core.refs import parse_deployment, parse_ref
 from .._core.request import (
@@ -50,6 +52,7 @@ from .._core.request import (
     prefer_header,
     validate_webhook,
 )
+from ..resources.predictions import build_create_request, create_target
 from ..types import Model, Prediction, Version
 from .file_input import delete_uploads, prepare_input
 from .hints import with_model_hints
@@ -194,7 +197,11 @@ async def create_prediction(
     """Create the prediction; ``owner/name`` of a model that is not official runs its latest
     version (the models endpoint only serves official models). What a model is, and its
     latest version, are remembered for a few minutes (``SchemaCache``), so a fan-out looks
-    them up once. File inputs are checked (and sent) before any other request."""
+    them up once. File inputs are checked (and sent) before any other request.
+
+    The common path is one request built here and sent by the transport; a refused create
+    (404, 422) takes the slow path: the latest version pinned, "did you mean" for a model
+    that does not exist."""
     # File inputs are sent once, before the first create (a second one reuses their URLs),
     # and deleted when the create fails: always when the API refused it (4xx: nothing was
     # created); after an error that leaves it unknown (5xx, a lost connection, cancellation)
@@ -205,9 +212,20 @@ async def create_prediction(
         await check_target_input(client, target, input)
     input = await prepare_input(client, input, options.file_encoding, uploaded=uploaded)
     try:
-        target = await _name_the_model(client, target)
-        created = _create_or_pin(client, target, input, options, wait, stream)
-        return await with_model_hints(client, target.model, created)  # 404: "did you mean"
+        model = target.model
+        if model is not None and "model" in target.create:
+            known = client._schemas.latest(model)
+            if known is None:
+                target = await _name_the_model(client, target)
+            else:
+                target = _pinned(target, model, known)
+        request = _create_request(target, input, options, wait, stream)
+        try:
+            response = await client._transport.request(request)
+        except (NotFoundError, UnprocessableEntityError) as exc:
+            again = _create_refused(client, target, input, options, wait, stream, exc)
+            return await with_model_hints(client, model, again)  # 404: "did you mean"
+        return _created(client, request, response), target
     except BaseException as exc:
         refused = isinstance(exc, ReplicateError) and not isinstance(exc, ServerError)
         if uploaded and (refused or options.cancel_on_exit):
@@ -216,71 +234,121 @@ async def create_prediction(
 
 
 async def _name_the_model(client: OpsClient, target: Target) -> Target:
-    """For ``owner/name``: whether to run it through the official-models endpoint or to name
-    its latest version, from one lookup shared by concurrent runs (instead of a refused
-    create per run of a fan-out). A model the API marks neither way, or a failed lookup,
-    leaves the create to find out, as ``_create_or_pin`` does."""
+    """For ``owner/name`` whose latest version is not known: whether to run it through the
+    official-models endpoint or to name its latest version, from one lookup shared by
+    concurrent runs (instead of a refused create per run of a fan-out). A model the API marks
+    neither way, or a failed lookup, leaves the create to find out (``_create_refused``)."""
     cache = client._schemas
-    if "model" in target.create and target.model is not None:
-        known = cache.latest(target.model)
-        if known is None and not cache.official(target.model):
-            with contextlib.suppress(ReplicateError):  # the create reports a bad model
-                model = await cache.lookup_model(target.model)
-                if model.extra.get("is_official") is False:
-                    known = cache.latest(target.model)
-        if known is not None:
-            target = _pinned(target, target.model, known)
-    return target
+    assert target.model is not None
+    if cache.official(target.model):
+        return target
+    known = None
+    with contextlib.suppress(ReplicateError):  # the create reports a bad model
+        model = await cache.lookup_model(target.model)
+        if model.extra.get("is_official") is False:
+            known = cache.latest(target.model)
+    return target if known is None else _pinned(target, target.model, known)
 
 
-async def _create_or_pin(
+async def _create_refused(
     client: OpsClient,
     target: Target,
     input: dict[str, Any],
     options: RunOptions,
     wait: bool | int | None,
     stream: bool | None,
+    exc: NotFoundError | UnprocessableEntityError,
 ) -> tuple[Prediction, Target]:
+    """A create of ``owner/name`` the models endpoint refused: create again with its latest
+    version, when it has one; else ``exc``."""
+    if "model" not in target.create or target.model is None or exc.invalid_fields:
+        raise exc
     try:
-        return await _create(client, target, input, options, wait, stream), target
-    except (NotFoundError, UnprocessableEntityError) as exc:
-        if "model" not in target.create or target.model is None or exc.invalid_fields:
-            raise
-        try:
-            latest = await client._schemas.lookup_latest(target.model)
-        except ReplicateError:
-            raise exc from None
-        if latest is None:
-            raise
-        target = _pinned(target, target.model, latest)
-        return await _create(client, target, input, options, wait, stream), target
+        latest = await client._schemas.lookup_latest(target.model)
+    except ReplicateError:
+        raise exc from None
+    if latest is None:
+        raise exc
+    target = _pinned(target, target.model, latest)
+    return await _create(client, target, input, options, wait, stream), target
 
 
 def _pinned(target: Target, model: str, version: Version) -> Target:
-    return attrs.evolve(target, create={"version": f"{model}:{version.id}"}, hint=version)
+    return Target(
+        {"version": f"{model}:{version.id}"}, model=target.model, hint=version, shown=target.shown
+    )
 
 
-def _create(
-    client: OpsClient,
+_ENDPOINTS: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {}
+_ENDPOINTS_MAX = 1024  # bounded, as _TARGETS
+
+
+def _endpoint(create: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The create's path and naming fields for a target's ``create`` (one key), kept per
+    name so that a fan-out parses it once."""
+    ((kind, value),) = create.items()
+    if value.__class__ is not str:
+        return _target_of(create)
+    key = (kind, value)
+    found = _ENDPOINTS.get(key)
+    if found is None:
+        found = _target_of(create)
+        if len(_ENDPOINTS) >= _ENDPOINTS_MAX:
+            _ENDPOINTS.clear()
+        _ENDPOINTS[key] = found
+    return found
+
+
+def _target_of(create: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    return create_target(create.get("version"), create.get("model"), create.get("deployment"))
+
+
+def _create_request(
     target: Target,
-    input: Any,
+    input: dict[str, Any],
     options: RunOptions,
     wait: bool | int | None,
     stream: bool | None,
-) -> Awaitable[Prediction]:
-    return client.predictions.async_create(
-        **target.create,
-        input=input,
+) -> Request:
+    """The create request for ``target`` (its input checked and prepared): what
+    ``predictions.async_create`` sends, sent here without its guard (the caller's lifetime
+    is it)."""
+    path, fields = _endpoint(target.create)
+    return build_create_request(
+        path,
+        fields,
+        input,
         webhook=options.webhook,
         webhook_events_filter=options.webhook_events_filter,
         stream=stream,
         wait=wait,
         cancel_after=options.cancel_after,
-        file_encoding=options.file_encoding,
+        checked=True,
     )
 
 
-async def run_prediction(
+def _created(client: OpsClient, request: Request, response: Response) -> Prediction:
+    data = response.json()
+    if not isinstance(data, dict):
+        raise InvalidResponseError(
+            f"expected a JSON object from {request.method} {request.url}, got {data!r:.200}"
+        )
+    return client._prediction(data)
+
+
+async def _create(
+    client: OpsClient,
+    target: Target,
+    input: dict[str, Any],
+    options: RunOptions,
+    wait: bool | int | None,
+    stream: bool | None,
+) -> Prediction:
+    request = _create_request(target, input, options, wait, stream)
+    return _created(client, request, await client._transport.request(request))
+
+
+def run_prediction(
     client: OpsClient,
     ref: Ref,
     input: Any,
@@ -288,19 +356,34 @@ async def run_prediction(
     *,
     deployment: str | None = None,
     on_created: Callable[[Prediction], object] | None = None,
-) -> tuple[Prediction, Any]:
-    """Create, finish and shape one prediction; return the terminal prediction and its output.
+) -> Awaitable[tuple[Prediction, Any]]:
+    """Create, finish and shape one prediction; await it for the terminal prediction and its
+    output. A bad reference raises here, before anything is awaited.
 
     ``on_created`` is called with the prediction as soon as it exists. Raises ``ModelError``,
     ``PredictionCanceledError``, ``PredictionAbortedError`` or ``RunTimeoutError``. The
     prediction's lifetime (``_ops.lifetimes``) cancels it when the call gives up: its
-    ``timeout``, a cancellation, an error after the create.
+    ``timeout``, a cancellation, an error after the create. Without ``timeout`` no deadline
+    is armed (no timer, no coroutine around the run).
     """
     target = resolve_target(ref, deployment)
     life = client._lifetimes.own(target.shown, cancel=options.cancel_on_exit)
     life.on_named = on_created  # also when the run is abandoned before its create answers
     if options.timeout is None:
-        return await _run(client, target, input, options, life, on_created)
+        return _run(client, target, input, options, life, on_created)
+    return _run_within(client, target, input, options, life, on_created)
+
+
+async def _run_within(
+    client: OpsClient,
+    target: Target,
+    input: Any,
+    options: RunOptions,
+    life: Lifetime,
+    on_created: Callable[[Prediction], object] | None,
+) -> tuple[Prediction, Any]:
+    """``_run`` bounded by ``options.timeout``."""
+    assert options.timeout is not None
     deadline = Deadline(options.timeout)
     try:
         async with deadline:

@@ -63,9 +63,11 @@ def build_create_request(
     stream: bool | None = None,
     wait: bool | int | None = None,
     cancel_after: str | int | float | timedelta | None = None,
+    checked: bool = False,
 ) -> Request:
-    """The create request (pure): body exactly as the spec has it, sync/deadline headers."""
-    body: dict[str, Any] = {**fields, "input": check_input(input)}
+    """The create request (pure): body exactly as the spec has it, sync/deadline headers.
+    ``checked``: ``input`` is a dict already checked by ``check_input`` (kept, not copied)."""
+    body: dict[str, Any] = {**fields, "input": input if checked else check_input(input)}
     body.update(webhook_fields(webhook, webhook_events_filter))
     if stream is not None:
         body["stream"] = bool(stream)
