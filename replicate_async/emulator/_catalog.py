@@ -4,6 +4,7 @@ can be created, updated, trained and deleted)."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,6 +37,11 @@ HARDWARE: list[dict[str, str]] = [
 def hex_id(text: str) -> str:
     """A stable 64-hex version id."""
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+@functools.lru_cache(maxsize=1024)
+def _official_version_id(ref: str) -> str:
+    return "dp-" + hex_id("official:" + ref)[:32]
 
 
 @dataclass
@@ -106,7 +112,7 @@ class ModelSpec:
     @property
     def official_version_id(self) -> str:
         """The opaque version id predictions of official models report (``dp-…``)."""
-        return "dp-" + hex_id("official:" + self.ref)[:32]
+        return _official_version_id(f"{self.owner}/{self.name}")
 
     def to_json(self) -> Json:
         latest = self.latest
