@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import Mapping
 
 from aiohttp import web
+from multidict import CIMultiDict, CIMultiDictProxy
 
 from . import (  # noqa: F401  (importing registers the operations)
     _routes_deployments,
@@ -42,6 +43,12 @@ _MALFORMED = b'{"id": "broken", "status": "succeeded", "output": ["tru'
 
 
 def _redact(headers: Mapping[str, str]) -> dict[str, str]:
+    if (
+        isinstance(headers, (CIMultiDictProxy, CIMultiDict))
+        and "authorization" not in headers  # case-insensitive lookups
+        and "cookie" not in headers
+    ):
+        return dict(headers.items())
     return {
         k: ("<redacted>" if k.lower() in ("authorization", "cookie") else v)
         for k, v in headers.items()
@@ -232,10 +239,16 @@ async def delivery_handler(request: web.Request) -> web.StreamResponse:
     )
 
 
+# Routes tried first among those sharing a path prefix (aiohttp tries them in order; their
+# patterns never overlap, so only the time to find them changes).
+_HOT = ("models.predictions.create", "deployments.predictions.create", "predictions.get")
+
+
 def build_api_app(core: Core) -> web.Application:
     app = web.Application(middlewares=[api_middleware], client_max_size=8 * 1024 * 1024)
     app[CORE] = core
-    for _, method, path, handler in OPERATIONS:
+    ordered = sorted(OPERATIONS, key=lambda op: op[0] not in _HOT)
+    for _, method, path, handler in ordered:
         app.router.add_route(method, "/v1" + path, handler)
     return app
 

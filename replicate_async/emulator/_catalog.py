@@ -4,6 +4,7 @@ can be created, updated, trained and deleted)."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,6 +50,11 @@ def emulator_version_id(label: str) -> str:
     """A version id of the emulator's own: 64 hex digits, ``EMULATOR_ID_PREFIX`` and then the
     first 48 hex digits of SHA-256(``label``)."""
     return EMULATOR_ID_PREFIX + hex_id(label)[: 64 - len(EMULATOR_ID_PREFIX)]
+
+
+@functools.lru_cache(maxsize=1024)
+def _official_version_id(ref: str) -> str:
+    return "dp-" + EMULATOR_ID_PREFIX + hex_id("official:" + ref)[:16]
 
 
 @dataclass
@@ -119,7 +125,7 @@ class ModelSpec:
     @property
     def official_version_id(self) -> str:
         """The opaque version id predictions of official models report (``dp-…``)."""
-        return "dp-" + EMULATOR_ID_PREFIX + hex_id("official:" + self.ref)[:16]
+        return _official_version_id(self.ref)
 
     def to_json(self) -> Json:
         latest = self.latest

@@ -194,6 +194,9 @@ def check_webhook(body: Mapping[str, Any]) -> tuple[str | None, tuple[str, ...] 
 _PREFER = re.compile(r"^\s*wait(?:\s*=\s*(\d+))?\s*$", re.IGNORECASE)
 
 
+_PREFER_SEEN: dict[str, tuple[float, str] | None] = {}
+
+
 def parse_prefer(value: str | None) -> tuple[float, str] | None:
     """``Prefer: wait`` / ``wait=N`` (1-60) -> (seconds, text to echo); None when absent.
 
@@ -201,6 +204,17 @@ def parse_prefer(value: str | None) -> tuple[float, str] | None:
     """
     if not value:
         return None
+    try:
+        return _PREFER_SEEN[value]
+    except KeyError:
+        pass
+    result = _parse_prefer(value)  # raises for an invalid wait: never remembered
+    if len(_PREFER_SEEN) < 256:
+        _PREFER_SEEN[value] = result
+    return result
+
+
+def _parse_prefer(value: str) -> tuple[float, str] | None:
     for part in value.split(","):
         match = _PREFER.match(part.split(";")[0])
         if match is None:

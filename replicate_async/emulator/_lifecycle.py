@@ -11,6 +11,8 @@ import asyncio
 import base64
 import copy
 import hashlib
+import heapq
+import itertools
 from collections.abc import Awaitable
 from typing import Any
 from urllib.parse import unquote_to_bytes
@@ -18,6 +20,7 @@ from urllib.parse import unquote_to_bytes
 import aiohttp
 
 from ._catalog import ModelSpec, VersionSpec, emulator_version_id
+from ._clock import TimerHandle
 from ._jobs import Job
 from ._png import render_png
 from ._ports import Host, RunnerGen
@@ -38,6 +41,12 @@ class Engine:
         self.options = core.options
         self.rng = core.rng
         self.store = core.store
+        # Retention: one timer for the earliest expiry, not one per prediction. Entries are
+        # (due on clock.monotonic(), order, job); the sweep removes what is due, in order.
+        self._expiring: list[tuple[float, int, Job]] = []
+        self._expiry_order = itertools.count()
+        self._sweep_timer: TimerHandle | None = None
+        self._sweep_at = 0.0
 
     # -- creation --------------------------------------------------------------------------
     def create(
@@ -286,7 +295,7 @@ class Engine:
             job.quirk_snapshot = _sync_answer(job.to_json())
             job.finished.notify()
         self._finish(job, "succeeded")
-        job.add_json_event("done", {})
+        job.add_event("done", "{}")
         self._after(job)
 
     def _fail(self, job: Job, error: str) -> None:
@@ -344,8 +353,32 @@ class Engine:
         job.finished.notify()
         self.core.webhooks.notify(job, "completed")
         if job.kind == "prediction":
-            clock = self.core.clock
-            job.timers.append(clock.call_later(self.options.retention, self.remove_data, job))
+            self._retain(job)
+
+    def _retain(self, job: Job) -> None:
+        """Schedule the data removal of a finished prediction ``retention`` seconds on."""
+        clock = self.core.clock
+        now = clock.monotonic()
+        due = now + self.options.retention
+        heapq.heappush(self._expiring, (due, next(self._expiry_order), job))
+        if self._sweep_timer is None or due < self._sweep_at:
+            if self._sweep_timer is not None:
+                self._sweep_timer.cancel()
+            self._sweep_at = due
+            self._sweep_timer = clock.call_later(due - now, self._sweep)
+
+    def _sweep(self) -> None:
+        self._sweep_timer = None
+        clock = self.core.clock
+        now = clock.monotonic()
+        expiring = self._expiring
+        # A timer may fire a hair before its instant (clock resolution, float rounding).
+        while expiring and expiring[0][0] <= now + 1e-6:
+            _, _, job = heapq.heappop(expiring)
+            self.remove_data(job)
+        if expiring:
+            self._sweep_at = expiring[0][0]
+            self._sweep_timer = clock.call_later(max(0.0, self._sweep_at - now), self._sweep)
 
     def remove_data(self, job: Job) -> None:
         """What happens an hour after completion: inputs, outputs, logs and files go."""
@@ -393,6 +426,9 @@ class Engine:
         return value
 
     def shutdown(self) -> None:
+        if self._sweep_timer is not None:
+            self._sweep_timer.cancel()
+            self._sweep_timer = None
         for jobs in (self.store.predictions, self.store.trainings):
             for job in jobs.values():
                 for timer in job.timers:

@@ -27,6 +27,22 @@ __all__ = [
 
 _B32 = "abcdefghijklmnopqrstuvwxyz234567"
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
+# The C encoder that ``_ENCODER.encode`` builds on every call, built once (same output).
+_C_ENCODE: Any = getattr(json.encoder, "c_make_encoder", None)
+if _C_ENCODE is not None:
+    _C_ENCODE = _C_ENCODE(
+        None,
+        _ENCODER.default,
+        json.encoder.encode_basestring,
+        None,
+        ":",
+        ",",
+        False,
+        False,
+        True,
+    )
+# 10 bits -> the two base32 characters of ``new_id`` (low 5 bits first).
+_B32_PAIRS = [_B32[v & 31] + _B32[v >> 5] for v in range(1024)]
 
 # Real timestamps carry 0 to 9 fractional digits: values are printed at micro- or
 # nanosecond (sometimes millisecond) precision with trailing zeros dropped.
@@ -35,13 +51,16 @@ _PRECISIONS = (6, 6, 6, 6, 6, 9, 9, 3)
 
 def dumps(obj: Any) -> str:
     """Compact JSON, as the real API sends it."""
-    return _ENCODER.encode(obj)
+    if _C_ENCODE is None or isinstance(obj, str):
+        return _ENCODER.encode(obj)
+    return "".join(_C_ENCODE(obj, 0))
 
 
 def new_id(rng: random.Random) -> str:
     """A prediction/training/file id: 26 lowercase base32 characters."""
     n = rng.getrandbits(130)
-    return "".join([_B32[(n >> shift) & 31] for shift in range(0, 130, 5)])
+    pairs = _B32_PAIRS
+    return "".join([pairs[(n >> shift) & 1023] for shift in range(0, 130, 10)])
 
 
 _B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"

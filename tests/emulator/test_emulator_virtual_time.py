@@ -196,3 +196,44 @@ async def test_retention_removes_data_after_an_hour_of_virtual_time(
         await clock.advance(1.0)
         _, body, _ = await call(http, "GET", pred["urls"]["get"], expect=200)
     assert body["data_removed"] is True and body["output"] is None
+
+
+async def test_retention_removes_each_prediction_at_its_own_instant_with_one_timer(
+    emu: Emulator, clock: VirtualClock
+) -> None:
+    # Instant predictions finish inside their create: one at t=0, two at t=10, one at t=25.
+    # Their data goes exactly an hour after each finished, while a single retention timer
+    # stands for all of them (not one per prediction).
+    async with aiohttp.ClientSession(headers=AUTH) as http:
+
+        async def instant() -> str:
+            _, body, _ = await call(
+                http,
+                "POST",
+                f"{emu.url}/models/replicate/instant/predictions",
+                json={"input": {"text": "x"}},
+                expect=201,
+            )
+            assert body["status"] == "succeeded"
+            return str(body["id"])
+
+        first = await instant()
+        await clock.advance(10.0)
+        second, third = await instant(), await instant()
+        await clock.advance(15.0)
+        fourth = await instant()
+        assert clock.pending == 1
+        removed = lambda: [emu.predictions[p].data_removed for p in (first, second, third, fourth)]  # noqa: E731
+        await clock.advance(3600.0 - 25.0 - 0.001)
+        assert removed() == [False, False, False, False]
+        await clock.advance(0.001)
+        assert removed() == [True, False, False, False]
+        await clock.advance(9.999)
+        assert removed() == [True, False, False, False]
+        await clock.advance(0.001)
+        assert removed() == [True, True, True, False]
+        await clock.advance(15.0)
+        assert removed() == [True, True, True, True]
+        assert clock.pending == 0
+        _, body, _ = await call(http, "GET", f"{emu.url}/predictions/{fourth}", expect=200)
+    assert body["data_removed"] is True and body["output"] is None and body["input"] == {}
