@@ -8,14 +8,18 @@ import logging
 import signal
 import sys
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 import click
 from rich.console import Console
 
-from .. import Client, Timeouts
 from ._errors import EXIT_INTERRUPTED, CliError, report_error
+
+if TYPE_CHECKING:
+    # The client (and aiohttp) load when a command runs, not when its help or a usage error
+    # is shown (tests/unit/test_lazy_imports.py).
+    from .. import Client, Timeouts
 
 __all__ = [
     "LOCAL_EMULATOR_OPTIONS",
@@ -61,6 +65,8 @@ class CliState:
                 ):
                     yield client
         else:
+            from .. import Client
+
             kwargs.setdefault("timeout", self.timeouts())
             async with Client(base_url=self.base_url, **kwargs) as client:
                 yield client
@@ -69,6 +75,8 @@ class CliState:
         """The command line's timeouts: an API call that gets no answer within
         ``--api-timeout`` seconds is retried, then reported (the library's defaults suit long
         programs, not a person waiting for a model lookup); connecting gets at most 5 s."""
+        from .. import Timeouts
+
         return Timeouts(request=self.api_timeout, connect=min(CONNECT_TIMEOUT, self.api_timeout))
 
     def run(self, main: Callable[[], Coroutine[Any, Any, T]], *, as_json: bool = False) -> T:

@@ -7,19 +7,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import (
-    Client,
     ModelError,
-    Prediction,
     PredictionAbortedError,
     PredictionCanceledError,
     PredictionError,
-    Training,
 )
 from ._outputs import print_output, save_files, shape_output, walk_files
 from ._render import echo_json, to_jsonable
 from ._status import StatusLine
 
 if TYPE_CHECKING:
+    from .. import Client, Prediction, Training
     from ._context import CliState
 
 __all__ = ["check_succeeded", "follow", "present"]

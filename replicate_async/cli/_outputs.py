@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from .. import ConfigurationError, FileOutput, ReplicateAsyncError
+from .. import ConfigurationError, ReplicateAsyncError
 from .. import unique_path as _unique_path
 from ._errors import CliError
 from ._render import to_jsonable
 
 if TYPE_CHECKING:
-    from .. import Client, Prediction
+    from .. import Client, FileOutput, Prediction
 
 __all__ = [
     "print_output",
@@ -60,6 +60,8 @@ def with_shown_output(prediction: Prediction, output: Any) -> dict[str, Any]:
 
 def walk_files(value: Any, replace: Callable[[FileOutput], Any]) -> Any:
     """``value`` with every :class:`FileOutput` in it replaced by ``replace(file)``."""
+    from .. import FileOutput
+
     if isinstance(value, FileOutput):
         return replace(value)
     if isinstance(value, dict):

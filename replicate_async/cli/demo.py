@@ -15,16 +15,17 @@ import tempfile
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
 from rich.markup import escape
 from rich.syntax import Syntax
 
-from .. import Client, TokenBucketLimiter
 from ._context import CliState, pass_state, quiet_server_logs
-from ._demo_steps import fan_out, generate_image, stream_answer, webhook_round_trip
+
+if TYPE_CHECKING:
+    from .. import Client
 
 __all__ = ["DEMO_EMULATOR_OPTIONS", "STEP_TITLES", "demo_command"]
 
@@ -46,6 +47,8 @@ STEP_TITLES = (
 
 @contextlib.asynccontextmanager
 async def _backend(remote: bool, console: Console) -> AsyncIterator[Client]:
+    from .. import Client, TokenBucketLimiter
+
     if remote:
         async with Client() as client:
             console.print("[bold]Backend:[/bold] the real Replicate API (this costs money)")
@@ -105,6 +108,9 @@ def demo_command(state: CliState, remote: bool, prompts: int, output_dir: Path) 
     console = state.out
 
     async def main() -> None:
+        # The steps (and aiohttp) load when the demo runs, not for --help or a usage error.
+        from ._demo_steps import fan_out, generate_image, stream_answer, webhook_round_trip
+
         started = time.perf_counter()
         console.rule("[bold]replicate_async demo")
         async with _backend(remote, console) as client:

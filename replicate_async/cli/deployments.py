@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
-from .. import Deployment
 from ._context import CliState, confirm, json_option, pass_state
 from ._render import collect, echo_json, show_record, show_table
+
+if TYPE_CHECKING:
+    from .. import Deployment
 
 __all__ = ["deployments_group"]
 

@@ -7,7 +7,6 @@ import contextlib
 
 import click
 
-from ..emulator import TLSUnavailableError, serve_forever
 from ._errors import CliError
 
 __all__ = ["emulator_command"]
@@ -58,6 +57,8 @@ def emulator_command(
     Point any Replicate client at it: REPLICATE_BASE_URL=http://127.0.0.1:8787/v1 and any
     non-empty REPLICATE_API_TOKEN (or the one given with --token).
     """
+    from ..emulator import TLSUnavailableError, serve_forever  # not for --help or a usage error
+
     try:
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from .. import File
 from ._context import CliState, confirm, json_option, pass_state
 from ._errors import CliError
 from ._render import collect, echo_json, show_record, show_table
+
+if TYPE_CHECKING:
+    from .. import File
 
 __all__ = ["files_group"]
 

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.markdown import Markdown
 
-from .. import Model
 from ._context import CliState, json_option, pass_state
 from ._render import collect, echo_json, show_record, show_table
 from .types import diff_command
+
+if TYPE_CHECKING:
+    from .. import Model
 
 __all__ = ["collections_group", "models_group"]
 

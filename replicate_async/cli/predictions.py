@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from .. import Prediction
 from ._context import CliState, json_option, pass_state
 from ._follow import follow, present
 from ._outputs import shown_output, with_shown_output
 from ._params import ISO_DATETIME
 from ._render import collect, echo_json, show_record, show_table
 from ._status import last_log_line
+
+if TYPE_CHECKING:
+    from .. import Prediction
 
 __all__ = ["predictions_group", "show_prediction"]
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import click
 
-from .. import Client, FileOutput, Prediction, RunTimeoutError
+from .. import RunTimeoutError
 from ._context import CliState, json_option, pass_state
 from ._follow import present
 from ._inputs import schema_inputs, split_inputs
@@ -18,6 +18,9 @@ from ._outputs import save_file
 from ._params import check_duration
 from ._render import echo_json
 from ._status import StatusLine, short_ref
+
+if TYPE_CHECKING:
+    from .. import Client, Prediction
 
 __all__ = ["run_command"]
 
@@ -193,6 +196,8 @@ async def _stream(
 ) -> None:
     """Print text output as it arrives; save file outputs under ``directory`` as they arrive
     and print their paths (``--timeout`` bounds the whole stream)."""
+    from .. import FileOutput
+
     last = "\n"  # the last character written: end the output with exactly one newline
     taken: set[str] = set()
 

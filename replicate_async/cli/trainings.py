@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 
 import click
 
-from .. import Training
 from ._context import CliState, json_option, pass_state
 from ._follow import check_succeeded, follow
 from ._inputs import schema_inputs, split_inputs
 from ._render import collect, echo_json, show_record, show_table
 from ._status import last_log_line
+
+if TYPE_CHECKING:
+    from .. import Training
 
 __all__ = ["trainings_group"]
 

@@ -4,14 +4,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from .. import SchemaDiff
-from ..typegen import ModelTypes, generate_module
 from ._context import CliState, json_option, pass_state
 from ._errors import CliError
 from ._render import echo_json
+
+if TYPE_CHECKING:
+    from .. import SchemaDiff
 
 __all__ = ["diff_command", "types_command"]
 
@@ -31,6 +33,8 @@ def types_command(state: CliState, models: tuple[str, ...], output: Path | None)
     TypedDict of its input and a typed function that runs that version."""
 
     async def main() -> str:
+        from ..typegen import ModelTypes, generate_module
+
         items: list[ModelTypes] = []
         async with state.client() as client:
             for ref in models:

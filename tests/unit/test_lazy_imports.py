@@ -41,6 +41,52 @@ def test_cli_help_loads_nothing_heavy() -> None:
     assert loaded_after(code) == []
 
 
+# Commands whose help and usage errors need neither the client nor aiohttp. ``batch`` and
+# ``eval`` show defaults of the batch engine and the providers in their help, so they load them.
+LIGHT_COMMANDS = [
+    ["run", "--help"],
+    ["run"],
+    ["run", "a/b", "-i", "prompt"],
+    ["predictions", "list", "--limit", "-3"],
+    ["predictions", "get", "--help"],
+    ["models", "--help"],
+    ["models", "list", "--limit", "abc"],
+    ["collections", "--help"],
+    ["account", "--help"],
+    ["hardware", "--help"],
+    ["trainings", "create", "--help"],
+    ["deployments", "update", "acme/x", "--max-instances", "99"],
+    ["files", "--help"],
+    ["webhooks", "--help"],
+    ["emulator", "--help"],
+    ["emulator", "--port", "99999"],
+    ["demo", "--help"],
+    ["types", "--help"],
+]
+
+
+@pytest.mark.parametrize("argv", LIGHT_COMMANDS, ids=" ".join)
+def test_command_help_and_usage_errors_load_no_client(argv: list[str]) -> None:
+    """A person mistyping a command gets the answer without the client's start-up cost."""
+    code = (
+        "import contextlib, io\n"
+        "from replicate_async.cli import main\n"
+        "out = io.StringIO()\n"
+        "with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):\n"
+        "    try:\n"
+        f"        main({argv!r})\n"
+        "    except SystemExit as exc:\n"
+        "        assert exc.code in (0, 2), (exc.code, out.getvalue())\n"
+        "    else:\n"
+        "        raise AssertionError('the command did not exit')\n"
+    )
+    heavy = loaded_after(code)
+    assert not [m for m in heavy if m.split(".")[0] == "aiohttp"], heavy
+    assert not [
+        m for m in heavy if m.startswith(("replicate_async._client", "replicate_async.emulator"))
+    ]
+
+
 def test_first_access_imports_the_name() -> None:
     assert "replicate_async._client" in loaded_after("from replicate_async import Client")
 
