@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-loaded test-all lint typecheck pytest bench clean conformance conformance-clients browser-example
+.PHONY: demo test test-loaded test-all lint typecheck pytest bench clean conformance conformance-clients browser-example collect-tests
 
 # The official Python clients cannot share one environment: each is installed into its own
 # directory and the conformance scenarios run it with PYTHONPATH pointing there. Keep these
@@ -52,7 +52,15 @@ conformance: $(STAMP) $(CONFORMANCE_STAMP)
 browser-example: $(STAMP)
 	$(BIN)/python -m examples.browser_stream --local
 
-test: lint typecheck pytest
+# The type check and a first collection of the tests (which caches their assertion-rewritten
+# bytecode, see tests/conftest.py) run side by side: each uses one core.
+test: lint
+	$(MAKE) --no-print-directory -j2 typecheck collect-tests
+	$(MAKE) --no-print-directory pytest
+
+collect-tests: $(STAMP)
+	@$(BIN)/python -m pytest --collect-only -q -p no:cacheprovider >$(VENV)/collect.log 2>&1 \
+	  || { cat $(VENV)/collect.log; exit 1; }
 
 # The suite five times in a row beside one busy process per core (scripts/loaded_runs.py).
 test-loaded: $(STAMP) $(CONFORMANCE_STAMP)
