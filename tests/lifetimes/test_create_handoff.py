@@ -74,10 +74,12 @@ async def test_a_second_cancellation_mid_create_leaves_the_cleanup_to_the_regist
 ) -> None:
     emu = replicate_emulator
     async with emu.client(retry=0) as client:
-        emu.faults.add(route="predictions.create", latency=0.5)  # the answer is slow to come
+        # the answer is slow to come (an official model is created on its own route)
+        emu.faults.add(route="models.predictions.create", latency=0.5)
         task = asyncio.ensure_future(client.run(LLAMA, {"prompt": "hi"}, wait=False))
         owned = client._lifetimes._owned
-        await _until(lambda: any(life.create_task is not None for life in owned.values()))
+        await _until(lambda: emu.stats.faults_injected == 1)  # the server has the create
+        assert any(life.create_task is not None for life in owned.values())
         task.cancel()
         await asyncio.sleep(0)
         task.cancel()  # a second Ctrl-C: stop waiting
