@@ -6,7 +6,8 @@ process per core (``stress --cpu N``-style: pure CPU, no I/O), then runs the sui
 wall time, load average) and a last line with the count of passing runs. It stops at the first
 failing run unless ``--keep-going``. Exit status: 0 when every run passed.
 
-Usage: ``python scripts/loaded_runs.py [--runs 5] [--load N] [--keep-going] [-- PYTEST_ARGS]``
+Usage: ``python scripts/loaded_runs.py [--runs 5] [--load N] [--keep-going] [-- PYTEST_ARGS]``;
+``make test-loaded`` passes the workers ``make pytest`` uses (``XDIST``) as PYTEST_ARGS.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PYTEST = [sys.executable, "-m", "pytest", "-n", "2", "-q", "-p", "no:cacheprovider"]
+PYTEST = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]  # + the workers
 PYTEST += ["-W", "error::ResourceWarning"]
 
 
