@@ -26,7 +26,9 @@ from typing import Any
 
 from aiohttp import web
 
-VERSION = "5c7d5dc6dd8bf75c1acaa8565735e7986bc5b66206b55cca93cb72c9bf15ccaa"
+# The emulator's id for replicate/hello-world: an emulator-made id (16 zeros first) never names a
+# real version, so nothing run against this server can be mistaken for a real model's output.
+VERSION = "0000000000000000cde1a443fb5c271536f3fbcf69adf80bf7ecb441405a9e44"
 CREATED = "2026-01-01T00:00:00.000000Z"
 SCHEMA = {
     "openapi": "3.0.2",
