@@ -4,7 +4,8 @@ Each official client is installed into its own directory (``make conformance-cli
 ``replicate`` 1.x and 2.x cannot share one environment. A scenario is a plain script written
 as a user of that client writes it (token and base URL from the environment); it runs in a
 subprocess with ``PYTHONPATH`` pointing at the client's directory, against an emulator of its
-own. The client talks to the API through a recording proxy, so that every response body it
+own (forked from a server that has imported the client's dependencies once: ``forks.py``).
+The client talks to the API through a recording proxy, so that every response body it
 saw can then be checked against Replicate's published OpenAPI document.
 """
 
@@ -25,6 +26,7 @@ from typing import Any
 import aiohttp
 import jsonschema
 from aiohttp import web
+from forks import ForkServer, ScriptTimeout
 
 from replicate_async.emulator import Emulator
 from replicate_async.emulator.pytest_plugin import FAST_DEFAULTS
@@ -193,8 +195,15 @@ def _child_env(client: str, base_url: str) -> dict[str, str]:
     return env
 
 
-async def run_scenario(scenario: Scenario) -> Result:
-    """Start an emulator and a recording proxy, run the script, return what happened.
+def _server_env(client: str) -> dict[str, str]:
+    """The fork server's own environment: the client's directory, nothing of ours."""
+    env = _child_env(client, "")
+    return {k: env[k] for k in ("PATH", "HOME", "LANG", "PYTHONPATH", "PYTHONDONTWRITEBYTECODE")}
+
+
+async def run_scenario(scenario: Scenario, forks: ForkServer) -> Result:
+    """Start an emulator and a recording proxy, run the script (forked from ``forks``, the
+    server of the scenario's client), return what happened.
 
     An emulator that cannot start with the scenario's options is a failed scenario too."""
     options = {**FAST_DEFAULTS, **scenario.options}
@@ -212,31 +221,19 @@ async def run_scenario(scenario: Scenario) -> Result:
             env = _child_env(scenario.client, base_url)
             if ca_file:
                 env["SSL_CERT_FILE"] = str(ca_file)
-            workdir = tempfile.TemporaryDirectory(prefix="conformance-")
             # A fresh working directory: what a scenario writes (uploads, saved outputs) never
             # lands in the repository.
-            proc = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-s",
-                str(scenario.script),
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE,
-                stdin=asyncio.subprocess.DEVNULL,
-                env=env,
-                cwd=workdir.name,
-            )
-            try:
-                out, err = await asyncio.wait_for(proc.communicate(), SCENARIO_TIMEOUT)
-            except asyncio.TimeoutError:
-                proc.kill()
-                out, err = await proc.communicate()
-                err += b"\n[conformance] scenario timed out"
-            finally:
-                workdir.cleanup()
-            assert proc.returncode is not None
+            with tempfile.TemporaryDirectory(prefix="conformance-") as workdir:
+                try:
+                    code, out, err = await forks.run(
+                        scenario.script, workdir, env, SCENARIO_TIMEOUT
+                    )
+                except ScriptTimeout as timeout:
+                    code, out, err = -9, timeout.stdout, timeout.stderr
+                    err += b"\n[conformance] scenario timed out"
             return Result(
                 scenario,
-                proc.returncode,
+                code,
                 out.decode(errors="replace"),
                 err.decode(errors="replace"),
                 list(proxy.exchanges),
@@ -244,16 +241,23 @@ async def run_scenario(scenario: Scenario) -> Result:
 
 
 async def run_all(scenarios: list[Scenario], parallel: int = 3) -> dict[str, Result]:
+    """Run ``scenarios``, ``parallel`` at a time; each client's scripts fork from one server
+    that has imported that client's dependencies (``fork_server.py``)."""
     gate = asyncio.Semaphore(parallel)
+    servers = {client: ForkServer(_server_env(client)) for client in CLIENTS}
 
     async def one(s: Scenario) -> Result:
         async with gate:
             try:
-                return await run_scenario(s)
+                return await run_scenario(s, servers[s.client])
             except Exception:  # the harness broke: that scenario fails, the others still run
                 return Result(s, -1, "", traceback.format_exc(), [])
 
-    results = await asyncio.gather(*(one(s) for s in scenarios))
+    try:
+        results = await asyncio.gather(*(one(s) for s in scenarios))
+    finally:
+        for server in servers.values():
+            await server.aclose()
     return {r.scenario.id: r for r in results}
 
 
