@@ -73,6 +73,7 @@ class Job:
         self.changed = Notifier()  # any new event (SSE readers)
         self.finished = Notifier()  # terminal, or output complete in sync-quirk mode
         self.quirk_snapshot: dict[str, Any] | None = None
+        self.sync_waiters = 0  # ``Prefer: wait`` creates holding for this job
         self.task: asyncio.Task[None] | None = None
         self.timers: list[TimerHandle] = []
         self.file_paths: list[str] = []

@@ -292,7 +292,12 @@ class Engine:
     def _succeed(self, job: Job) -> None:
         if self.options.sync_quirk or (job.file_paths and not self.options.sync_urls):
             # A sync-mode wait ends once every output exists, before the job is terminal.
-            job.quirk_snapshot = _sync_answer(job.to_json())
+            job.quirk_snapshot = snapshot = _sync_answer(job.to_json())
+            if job.sync_waiters:
+                # The files a waiting create answers with inline exist before the prediction
+                # completes (a model writes its outputs, then ends): render them now, so
+                # ``completed_at`` is not stamped before the work of making them.
+                snapshot["output"] = self.inline_files(snapshot.get("output"))
             job.finished.notify()
         self._finish(job, "succeeded")
         job.add_event("done", "{}")
@@ -400,11 +405,15 @@ class Engine:
         the body to send."""
         clock = self.core.clock
         end = clock.monotonic() + timeout
-        while not job.terminal and job.quirk_snapshot is None:
-            remaining = end - clock.monotonic()
-            if remaining <= 0:
-                break
-            await job.finished.wait(remaining, clock)
+        job.sync_waiters += 1
+        try:
+            while not job.terminal and job.quirk_snapshot is None:
+                remaining = end - clock.monotonic()
+                if remaining <= 0:
+                    break
+                await job.finished.wait(remaining, clock)
+        finally:
+            job.sync_waiters -= 1
         snapshot = job.quirk_snapshot
         if snapshot is None:
             return job.to_json()
@@ -413,7 +422,8 @@ class Engine:
         return body
 
     def inline_files(self, value: Any) -> Any:
-        """Replace delivery URLs with ``data:`` URIs (what sync mode answers)."""
+        """Replace delivery URLs with ``data:`` URIs (what sync mode answers); a value already
+        inlined is left as it is."""
         prefix = self.core.delivery_url
         if isinstance(value, str) and value.startswith(prefix + "/"):
             found = self.store.delivery.get(value[len(prefix) :])

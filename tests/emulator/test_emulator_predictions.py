@@ -285,6 +285,40 @@ async def test_sync_mode_file_outputs_answer_as_recorded(
         assert "data:image/png;base64," + base64.b64encode(await resp.read()).decode() == uri
 
 
+@pytest.mark.parametrize("waiting", [True, False])
+async def test_a_waiting_creates_files_exist_before_the_prediction_completes(
+    replicate_emulator: Emulator,
+    http: aiohttp.ClientSession,
+    monkeypatch: pytest.MonkeyPatch,
+    waiting: bool,
+) -> None:
+    """A model writes its files, then ends: the image a sync-mode answer inlines is made
+    before ``completed_at`` is stamped, not after (which delayed every such answer by the
+    time to draw it). Without a waiting create, nothing is drawn until it is downloaded."""
+    emu = replicate_emulator
+    engine = emu._core.engine
+    drawn_at_finish: list[bool] = []
+    finish = engine._finish
+
+    def checking_finish(job: Any, status: str) -> None:
+        delivery = emu._core.store.delivery
+        drawn_at_finish.extend(delivery[path].data is not None for path in job.file_paths)
+        finish(job, status)
+
+    monkeypatch.setattr(engine, "_finish", checking_finish)
+    if waiting:
+        body, _ = await sync_create(http, emu, SDXL_SMALL)
+        assert body["output"][0].startswith("data:image/png;base64,")
+        assert drawn_at_finish == [True]
+    else:
+        _, created, _ = await call(
+            http, "POST", f"{emu.url}/predictions", json=SDXL_SMALL, expect=201
+        )
+        final = await poll(http, created["urls"]["get"])
+        assert final["status"] == "succeeded"
+        assert drawn_at_finish == [False]
+
+
 async def test_sync_urls_waits_for_the_end_and_answers_urls(
     emulator_factory: Any, http: aiohttp.ClientSession
 ) -> None:
