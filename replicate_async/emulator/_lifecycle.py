@@ -20,7 +20,7 @@ from urllib.parse import unquote_to_bytes
 import aiohttp
 
 from ._catalog import ModelSpec, VersionSpec, emulator_version_id
-from ._clock import TimerHandle
+from ._clock import RealClock, TimerHandle
 from ._jobs import Job
 from ._png import render_png
 from ._ports import Host, RunnerGen
@@ -151,6 +151,9 @@ class Engine:
                 else:
                     return item
         except StopIteration:
+            drawing = self._draw_for_waiters(job)
+            if drawing is not None:
+                return drawing  # then the generator is found done again, and the job ends
             self._succeed(job)
         except ModelError as exc:
             self._fail(job, str(exc))
@@ -288,6 +291,28 @@ class Engine:
             "weights": self.core.delivery_url + path,
         }
 
+    def _draw_for_waiters(self, job: Job) -> Awaitable[None] | None:
+        """The files a waiting create will answer with inline, drawn before the job ends (a
+        model writes its outputs, then completes) and off the event loop where the clock is
+        real: zlib releases the interpreter lock, so the server keeps answering meanwhile.
+        None when nobody waits or everything is drawn."""
+        if not job.sync_waiters or self.options.sync_urls:
+            return None
+        files = [self.store.delivery.get(path) for path in job.file_paths]
+        undrawn = [f for f in files if f is not None and f.data is None]
+        if not undrawn:
+            return None
+        if not isinstance(self.core.clock, RealClock):  # virtual time: no real-time waits
+            for found in undrawn:
+                found.content()
+            return None
+
+        def draw() -> None:
+            for found in undrawn:
+                found.content()
+
+        return asyncio.to_thread(draw)
+
     # -- endings ---------------------------------------------------------------------------
     def _succeed(self, job: Job) -> None:
         if self.options.sync_quirk or (job.file_paths and not self.options.sync_urls):
@@ -295,8 +320,8 @@ class Engine:
             job.quirk_snapshot = snapshot = _sync_answer(job.to_json())
             if job.sync_waiters:
                 # The files a waiting create answers with inline exist before the prediction
-                # completes (a model writes its outputs, then ends): render them now, so
-                # ``completed_at`` is not stamped before the work of making them.
+                # completes (``_draw_for_waiters``): inline them now, so ``completed_at`` is
+                # not stamped before that work.
                 snapshot["output"] = self.inline_files(snapshot.get("output"))
             job.finished.notify()
         self._finish(job, "succeeded")

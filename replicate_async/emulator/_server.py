@@ -299,6 +299,8 @@ class Emulator:
             finally:
                 with contextlib.suppress(Exception):
                     loop.run_until_complete(loop.shutdown_asyncgens())
+                with contextlib.suppress(Exception):  # images drawn for waiting creates
+                    loop.run_until_complete(loop.shutdown_default_executor())
                 loop.close()
 
         self._thread = threading.Thread(target=main, name="replicate-emulator", daemon=True)

@@ -83,11 +83,13 @@ class DeliveryFile:
     render: Callable[[], bytes] | None = None
 
     def content(self) -> bytes:
-        if self.data is None:
+        # Drawn at most once per caller; a thread drawing it for a waiting create and a
+        # download at the same moment would both get the same bytes.
+        data = self.data
+        if data is None:
             assert self.render is not None
-            self.data = self.render()
-            self.render = None
-        return self.data
+            data = self.data = self.render()
+        return data
 
 
 @dataclass

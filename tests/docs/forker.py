@@ -57,8 +57,9 @@ def _run_child(job: dict[str, object]) -> NoReturn:
 def _exit(code: object) -> NoReturn:
     """Exit as the interpreter does, minus tearing down the modules the parent had loaded.
 
-    What a script can observe of its exit still happens, in the interpreter's order: its
-    non-daemon threads are joined, its atexit handlers run, its garbage is collected (so an
+    What a script can observe of its exit still happens, in the interpreter's order: thread
+    pools are shut down and non-daemon threads joined (``threading._shutdown``, as the
+    interpreter does), its atexit handlers run, its garbage is collected (so an
     unclosed session's finaliser still warns), its output is flushed; a non-integer exit code
     is printed first. Skipped is only clearing the ~450 modules inherited from the fork
     server, which costs about 0.1 s of CPU an example and which no example can see.
@@ -70,10 +71,7 @@ def _exit(code: object) -> NoReturn:
     else:
         print(code, file=sys.stderr)
         status = 1
-    main = threading.main_thread()
-    for thread in threading.enumerate():
-        if thread is not main and not thread.daemon:
-            thread.join()
+    threading._shutdown()  # type: ignore[attr-defined]  # what the interpreter calls first
     atexit._run_exitfuncs()
     gc.collect()
     sys.stdout.flush()
