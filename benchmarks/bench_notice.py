@@ -1,8 +1,9 @@
 """Benchmark: how soon ``run()`` notices that a prediction is done.
 
-The emulator runs in this process (in its own thread and event loop, ``start_in_thread``), so
-its ``completed_at`` (``time.time()`` when it marks the prediction terminal) and the moment
-``run()`` returns are read on the same clock. Each model is set to take 3 seconds
+The emulator runs in a child process, as Replicate would (drawing the images a file-output
+model answers with must not hold this process's interpreter lock); its ``completed_at``
+(``time.time()`` when it marks the prediction terminal) and the moment ``run()`` returns are
+read on the same clock, the machine's. Each model is set to take 3 seconds
 (``model_timings``); ``--runs`` runs (default 200) go through at ``--concurrency`` at a time,
 started a few milliseconds apart so completions do not all land at once:
 
@@ -25,10 +26,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import multiprocessing
 import os
 import statistics
 import sys
 import time
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -50,14 +53,74 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[index]
 
 
+def _serve(conn: Connection, options: dict[str, Any]) -> None:
+    """The child process: an emulator, and answers to the parent's questions about it."""
+    from replicate_async.emulator import Emulator
+
+    emu = Emulator(**options)
+    emu.start_in_thread()
+    try:
+        conn.send(emu.url)
+        while True:
+            question = conn.recv()
+            if question == "stop":
+                return
+            if question == "requests":
+                conn.send(len(emu.requests))
+                continue
+            _, before, field, tag = question
+            requests = [(r.method, r.path) for r in emu.requests[before:]]
+            completed = {
+                str(job.input.get(field)): job.completed_at
+                for job in list(emu.predictions.values())
+                if isinstance(job.input, dict) and str(job.input.get(field, "")).startswith(tag)
+            }
+            conn.send((requests, completed))
+    finally:
+        emu.stop_thread()
+
+
+class NoticeEmulator:
+    """The emulator of ``_serve`` in a child process: ``url``, ``requests()`` (how many it has
+    answered) and ``since(before, field, tag)`` (what it answered since, and when each tagged
+    prediction completed)."""
+
+    def __init__(self, **options: Any) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._conn, child = context.Pipe()
+        self._process = context.Process(target=_serve, args=(child, options), daemon=True)
+        self._process.start()
+        if not self._conn.poll(30):
+            self._process.kill()
+            raise RuntimeError("the emulator process did not start")
+        self.url = str(self._conn.recv())
+
+    def requests(self) -> int:
+        self._conn.send("requests")
+        return int(self._conn.recv())
+
+    def since(
+        self, before: int, field: str, tag: str
+    ) -> tuple[list[tuple[str, str]], dict[str, float | None]]:
+        self._conn.send(("since", before, field, tag))
+        requests, completed = self._conn.recv()
+        return requests, completed
+
+    def stop(self) -> None:
+        self._conn.send("stop")
+        self._process.join(10)
+        if self._process.is_alive():
+            self._process.kill()
+
+
 async def one_batch(
-    emu: Any, model: str, field: str, runs: int, concurrency: int, wait: bool, tag: str
+    emu: NoticeEmulator, model: str, field: str, runs: int, concurrency: int, wait: bool, tag: str
 ) -> dict[str, Any]:
     from replicate_async import Client
 
     returned: dict[str, float] = {}
     counter = iter(range(runs))
-    before = len(emu.requests)
+    before = emu.requests()
 
     async with Client(api_token=TOKEN, base_url=emu.url) as client:
         client.rate_limiter = None
@@ -72,17 +135,12 @@ async def one_batch(
 
         await asyncio.gather(*(worker(k) for k in range(concurrency)))
 
-    requests = emu.requests[before:]
-    creates = sum(1 for r in requests if r.method == "POST" and r.path.endswith("/predictions"))
-    by_marker = {
-        str(job.input.get(field)): job
-        for job in list(emu.predictions.values())
-        if isinstance(job.input, dict) and str(job.input.get(field, "")).startswith(tag)
-    }
+    requests, completed = emu.since(before, field, tag)
+    creates = sum(
+        1 for method, path in requests if method == "POST" and path.endswith("/predictions")
+    )
     delays = [
-        (returned[m] - by_marker[m].completed_at) * 1000
-        for m in returned
-        if m in by_marker and by_marker[m].completed_at is not None
+        (returned[m] - done) * 1000 for m in returned if (done := completed.get(m)) is not None
     ]
     assert len(delays) == runs, (len(delays), runs)
     return {
@@ -103,15 +161,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parser.parse_args(argv)
     if args.quick:
         args.runs, args.concurrency = 20, 20
-    from replicate_async.emulator import Emulator
-
-    emu = Emulator(
+    emu = NoticeEmulator(
         rate_limit=False,
         token_delay=SECONDS / 30,  # 30 tokens over 3 seconds
         model_timings={model: (0.0, SECONDS) for model, _ in MODELS.values()},
         request_log_size=100_000,
     )
-    emu.start_in_thread()
     figures: dict[str, Any] = {}
     try:
         for kind, (model, field) in MODELS.items():
@@ -129,7 +184,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                     flush=True,
                 )
     finally:
-        emu.stop_thread()
+        emu.stop()
     result = {
         "seconds_per_prediction": SECONDS,
         "runs": args.runs,
