@@ -7,6 +7,10 @@ emulator process's CPU seconds per prediction (the figure that does not depend o
 else the machine is doing; 1 / it is the throughput one dedicated core sustains), and saves
 ``benchmarks/results/emulator.json``.
 
+Baseline, measured the same way in the same run: a bare aiohttp server in this process that
+answers the same requests with a fixed copy of the emulator's answer (the floor any aiohttp
+server has on this machine; the emulator's figure cannot go above it).
+
 Run: ``.venv/bin/python benchmarks/bench_emulator.py [--count 20000] [--concurrency 64]
 [--quick]``
 """
@@ -15,11 +19,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import subprocess
 import sys
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -67,56 +73,111 @@ def loadgen_main(url: str, count: int, concurrency: int, warmup: int) -> None:
     print(json.dumps(result), flush=True)
 
 
+@contextlib.asynccontextmanager
+async def bare_server(answer: bytes) -> AsyncIterator[str]:
+    """An aiohttp server answering ``POST PATH`` with ``answer``, nothing else."""
+    from aiohttp import web
+
+    async def handle(request: web.Request) -> web.Response:
+        await request.read()
+        return web.Response(body=answer, status=201, content_type="application/json")
+
+    app = web.Application()
+    app.router.add_post(PATH, handle)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        yield f"http://127.0.0.1:{runner.addresses[0][1]}"
+    finally:
+        await runner.cleanup()
+
+
+async def baseline(count: int, concurrency: int, warmup: int, answer: bytes) -> dict[str, Any]:
+    async with bare_server(answer) as url:
+        measured = await measure(url, count, concurrency, warmup)
+    return {
+        "requests_per_second": round(count / measured["elapsed"], 1),
+        "cpu_s_per_request": round(measured["cpu"] / count, 7),
+        "one_core_capacity_per_second": (
+            round(count / measured["cpu"], 1) if measured["cpu"] > 0 else None
+        ),
+    }
+
+
 async def bench(count: int, concurrency: int, warmup: int) -> dict[str, Any]:
+    import aiohttp
+
     from replicate_async.emulator import Emulator
 
     async with Emulator(rate_limit=False, retention=3600) as emu:
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            __file__,
-            "--loadgen",
-            emu.url,
-            "--count",
-            str(count),
-            "--concurrency",
-            str(concurrency),
-            "--warmup",
-            str(warmup),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-        )
-        assert proc.stdout is not None and proc.stdin is not None
-        line = await asyncio.wait_for(proc.stdout.readline(), 120)
-        assert line.strip() == b"ready", line
         created_before = emu.stats.predictions_created
-        cpu_start, times_start = time.process_time(), os.times()
-        proc.stdin.write(b"go\n")
-        await proc.stdin.drain()
-        line = await asyncio.wait_for(proc.stdout.readline(), 600)
-        cpu = time.process_time() - cpu_start
-        times_end = os.times()
-        user = times_end.user - times_start.user
-        system = times_end.system - times_start.system
-        await proc.wait()
-        created = emu.stats.predictions_created - created_before
-    result = json.loads(line)
-    elapsed = result["elapsed"]
+        measured = await measure(emu.url, count, concurrency, warmup)
+        created = emu.stats.predictions_created - created_before - warmup
+        async with aiohttp.ClientSession() as session:  # one answer, for the baseline
+            async with session.post(
+                emu.url + PATH,
+                json={"input": {"text": "bench"}},
+                headers={"Authorization": "Bearer r8_bench", "Prefer": "wait"},
+            ) as resp:
+                answer = await resp.read()
+    bare = await baseline(count, concurrency, warmup, answer)
+    elapsed, cpu, user, system = (measured[k] for k in ("elapsed", "cpu", "user", "system"))
+    capacity = round(count / cpu, 1) if cpu > 0 else None
     return {
         "benchmark": "emulator instant predictions (POST with Prefer: wait)",
         "count": count,
         "concurrency": concurrency,
         "predictions_created": created,
-        "statuses": result["statuses"],
+        "statuses": measured["statuses"],
         "elapsed_s": round(elapsed, 3),
         "predictions_per_second": round(count / elapsed, 1),
         "emulator_cpu_s_per_prediction": round(cpu / count, 7),
         "emulator_cpu_utilisation": round(cpu / elapsed, 3),
-        "one_core_capacity_per_second": round(count / cpu, 1) if cpu > 0 else None,
+        "one_core_capacity_per_second": capacity,
         # the kernel's share (loopback sends and receives) next to the emulator's own code
         "user_cpu_s_per_prediction": round(user / count, 7),
         "system_cpu_s_per_prediction": round(system / count, 7),
+        "bare_aiohttp_server": bare,
         **platform_info(),
         "cpus": os.cpu_count(),
+    }
+
+
+async def measure(url: str, count: int, concurrency: int, warmup: int) -> dict[str, Any]:
+    """Load ``url`` from another process; this process's CPU time while it does."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        __file__,
+        "--loadgen",
+        url,
+        "--count",
+        str(count),
+        "--concurrency",
+        str(concurrency),
+        "--warmup",
+        str(warmup),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stdin is not None
+    line = await asyncio.wait_for(proc.stdout.readline(), 120)
+    assert line.strip() == b"ready", line
+    cpu_start, times_start = time.process_time(), os.times()
+    proc.stdin.write(b"go\n")
+    await proc.stdin.drain()
+    line = await asyncio.wait_for(proc.stdout.readline(), 600)
+    cpu = time.process_time() - cpu_start
+    times_end = os.times()
+    await proc.wait()
+    result = json.loads(line)
+    return {
+        "elapsed": result["elapsed"],
+        "statuses": result["statuses"],
+        "cpu": cpu,
+        "user": times_end.user - times_start.user,
+        "system": times_end.system - times_start.system,
     }
 
 
@@ -142,6 +203,12 @@ def main() -> None:
         f"(one dedicated core: {report['one_core_capacity_per_second']:.0f}/s; "
         f"user {report['user_cpu_s_per_prediction'] * 1e6:.0f} µs, "
         f"kernel {report['system_cpu_s_per_prediction'] * 1e6:.0f} µs) -> {path}"
+    )
+    bare = report["bare_aiohttp_server"]
+    print(
+        f"baseline, a bare aiohttp server with the same answer: "
+        f"{bare['cpu_s_per_request'] * 1e6:.0f} µs CPU per request "
+        f"(one dedicated core: {bare['one_core_capacity_per_second']:.0f}/s)"
     )
 
 
