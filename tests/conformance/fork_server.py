@@ -20,38 +20,20 @@ from __future__ import annotations
 import importlib
 import json
 import os
-import runpy
 import select
-import signal
 import sys
-import traceback
+from pathlib import Path
 from typing import Any, NoReturn
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from script_child import run_as_script  # shared by both fork servers
+
+sys.path.pop(0)
 
 
 def _child(job: dict[str, Any]) -> NoReturn:
-    for fd, path in ((1, job["stdout"]), (2, job["stderr"])):
-        target = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        os.dup2(target, fd)
-        os.close(target)
-    devnull = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(devnull, 0)
-    os.close(devnull)
-    sys.stdin = open(0, closefd=False)
-    os.chdir(job["cwd"])
-    os.environ.clear()
-    os.environ.update(job["env"])
-    script = job["script"]
-    sys.argv = [script]
-    sys.path[0] = os.path.dirname(script)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    try:
-        runpy.run_path(script, run_name="__main__")
-    except SystemExit:
-        raise
-    except BaseException:
-        traceback.print_exc()
-        raise SystemExit(1) from None
-    raise SystemExit(0)
+    # SystemExit: the child ends through the interpreter's full exit, as a script does.
+    raise SystemExit(run_as_script(job))
 
 
 def _answer(message: dict[str, Any]) -> None:

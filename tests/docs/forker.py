@@ -16,42 +16,24 @@ import atexit
 import gc
 import json
 import os
-import runpy
 import signal
 import sys
 import threading
 import time
-import traceback
 import warnings
+from pathlib import Path
 from typing import NoReturn
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from script_child import run_as_script  # shared by both fork servers
+
+sys.path.pop(0)
 
 
 def _run_child(job: dict[str, object]) -> NoReturn:
     """In the child: become the example's process, run it, exit like a script would."""
-    for fd, path in ((1, job["stdout"]), (2, job["stderr"])):
-        target = os.open(str(path), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        os.dup2(target, fd)
-        os.close(target)
-    devnull = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(devnull, 0)
-    os.close(devnull)
-    sys.stdin = open(0, closefd=False)
-    os.chdir(str(job["cwd"]))
-    os.environ.clear()
-    os.environ.update({str(k): str(v) for k, v in dict(job["env"]).items()})  # type: ignore[call-overload]
-    script = str(job["script"])
-    sys.argv = [script]
-    sys.path[0] = os.path.dirname(script)
     warnings.simplefilter("error", ResourceWarning)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    try:
-        runpy.run_path(script, run_name="__main__")
-    except SystemExit as exc:
-        _exit(exc.code)
-    except BaseException:
-        traceback.print_exc()
-        _exit(1)
-    _exit(0)
+    _exit(run_as_script(job))
 
 
 def _exit(code: object) -> NoReturn:
