@@ -302,15 +302,14 @@ class Engine:
         undrawn = [f for f in files if f is not None and f.data is None]
         if not undrawn:
             return None
-        if not isinstance(self.core.clock, RealClock):  # virtual time: no real-time waits
-            for found in undrawn:
-                found.content()
-            return None
 
         def draw() -> None:
             for found in undrawn:
                 found.content()
 
+        if not isinstance(self.core.clock, RealClock):  # virtual time: no real-time waits
+            draw()
+            return None
         return asyncio.to_thread(draw)
 
     # -- endings ---------------------------------------------------------------------------
