@@ -47,6 +47,8 @@ _B32_PAIRS = [_B32[v & 31] + _B32[v >> 5] for v in range(1024)]
 # Real timestamps carry 0 to 9 fractional digits: values are printed at micro- or
 # nanosecond (sometimes millisecond) precision with trailing zeros dropped.
 _PRECISIONS = (6, 6, 6, 6, 6, 9, 9, 3)
+# Nanoseconds per unit of the last printed digit, by number of digits.
+_UNITS = tuple(10 ** (9 - digits) for digits in range(10))
 
 
 def dumps(obj: Any) -> str:
@@ -119,10 +121,12 @@ def format_ts_ns(ns: int, rng: random.Random | None = None, digits: int | None =
     """
     if digits is None:
         digits = 6 if rng is None else rng.choice(_PRECISIONS)
-    whole, frac = divmod(ns, 10**9)
-    base = _seconds(whole)
-    text = f"{frac // 10 ** (9 - digits):0{digits}d}".rstrip("0") if digits else ""
-    return f"{base}.{text}Z" if text else base + "Z"
+    whole, frac = divmod(ns, 1_000_000_000)
+    if digits:
+        text = str(frac // _UNITS[digits]).zfill(digits).rstrip("0")
+        if text:
+            return _seconds(whole) + "." + text + "Z"
+    return _seconds(whole) + "Z"
 
 
 def parse_ts(value: str) -> float | None:

@@ -6,6 +6,8 @@ import random
 import re
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from replicate_async.emulator import Emulator
 from replicate_async.emulator._http import parse_cancel_after, parse_prefer
@@ -105,6 +107,16 @@ def test_printed_times_never_later_than_real_and_parse_exactly() -> None:
     # A "+" that arrived unencoded in a query string was decoded to " ".
     assert parse_ts_ns("2023-11-14T23:13:20 01:00") == 1_700_000_000 * 10**9
     assert parse_ts_ns("yesterday") is None
+
+
+@given(
+    ns=st.integers(min_value=0, max_value=253_402_300_799 * 10**9),  # up to 9999-12-31
+    digits=st.integers(min_value=0, max_value=9),
+)
+def test_a_printed_time_is_the_real_one_truncated_to_its_digits(ns: int, digits: int) -> None:
+    text = format_ts_ns(ns, digits=digits)
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{0,8}[1-9])?Z", text), text
+    assert parse_ts_ns(text) == ns - ns % 10 ** (9 - digits)
 
 
 def test_secrets_are_public_and_follow_the_seed() -> None:
