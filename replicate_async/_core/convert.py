@@ -8,7 +8,6 @@ gives back exactly what came in, extras included.
 
 from __future__ import annotations
 
-import contextlib
 import re
 import sys
 from collections.abc import Mapping
@@ -42,8 +41,10 @@ def parse_timestamp(value: str) -> datetime:
     if _ISO_Z and len(value) > 20 and value[10] == "T" and value[-1] == "Z":
         # The API's own form (``2024-10-04T18:17:09.101Z``): C-speed on Python 3.11+, whose
         # ``fromisoformat`` reads ``Z`` and any number of fractional digits.
-        with contextlib.suppress(ValueError):
+        try:
             return datetime.fromisoformat(value)
+        except ValueError:
+            pass  # read below, or refused there
     match = _TS.match(value.strip())
     if match is None:
         raise ValueError(f"not an ISO 8601 timestamp: {value!r}")
