@@ -89,8 +89,21 @@ class _RedactingRequest(aiohttp.ClientRequest):
 
     @property
     def request_info(self) -> aiohttp.RequestInfo:
-        info = super().request_info
-        return _redacted_info(info)
+        headers = self.headers
+        if "Authorization" in headers:
+            headers = headers.copy()
+            headers["Authorization"] = _REDACTED
+        return _request_info(self.url, self.method, CIMultiDictProxy(headers), self.original_url)
+
+
+def _request_info(
+    url: URL, method: str, headers: CIMultiDictProxy[str], real_url: URL
+) -> aiohttp.RequestInfo:
+    """``aiohttp.RequestInfo(url, method, headers, real_url)``; a named tuple since aiohttp
+    3.11, built as aiohttp builds it (its constructor takes another signature as well)."""
+    if issubclass(aiohttp.RequestInfo, tuple):
+        return tuple.__new__(aiohttp.RequestInfo, (url, method, headers, real_url))
+    return aiohttp.RequestInfo(url, method, headers, real_url)
 
 
 def _redacted_info(info: aiohttp.RequestInfo) -> aiohttp.RequestInfo:
@@ -298,10 +311,38 @@ def _env_proxy(url: URL, proxies: Mapping[str, str]) -> URL | None:
     return proxy_url(raw)
 
 
-# API paths already made URLs (a fan-out sends the same create path thousands of times);
-# bounded, since every prediction has paths of its own. URLs are immutable.
-_RESOLVED: dict[tuple[str, str], URL] = {}
+# API paths already made URLs, with the URL errors and hooks show (a fan-out sends the same
+# create path thousands of times); bounded, since every prediction has paths of its own. URLs
+# are immutable.
+_RESOLVED: dict[tuple[str, str], tuple[URL, str]] = {}
 _RESOLVED_MAX = 512
+
+_TIMEOUTS: dict[tuple[Timeouts, float | None, float | None, bool], aiohttp.ClientTimeout] = {}
+_TIMEOUTS_MAX = 64
+
+_compact_json = json.JSONEncoder(separators=(",", ":")).encode
+"""``json.dumps(value, separators=(",", ":"))`` without building an encoder per call."""
+
+
+def _shown(url: URL) -> tuple[URL, str]:
+    return url, str(url.with_query(None)) if url.raw_query_string else str(url)
+
+
+def _client_timeout(
+    t: Timeouts, wait: float | None, timeout: float | None, multipart: bool
+) -> aiohttp.ClientTimeout:
+    """A sync-mode create reads for its ``Prefer: wait`` plus a margin, an upload for its
+    timeout (neither has a total, which would bound the upload too); anything else has a
+    total."""
+    if wait is not None:
+        return aiohttp.ClientTimeout(
+            total=None, sock_connect=t.connect, sock_read=wait + t.wait_margin
+        )
+    if multipart:
+        return aiohttp.ClientTimeout(
+            total=None, sock_connect=t.connect, sock_read=timeout or t.request
+        )
+    return aiohttp.ClientTimeout(total=timeout or t.request, sock_connect=t.connect)
 
 
 @attrs.frozen
@@ -472,14 +513,20 @@ class Transport:
 
     def resolve(self, url: str) -> URL:
         """An absolute URL for a path under the API root, or the URL itself."""
+        return self._resolved(url)[0]
+
+    def _resolved(self, url: str) -> tuple[URL, str]:
+        """``resolve(url)``, and how errors and hooks show it (without its query)."""
         if url.startswith(("http://", "https://")):
-            return URL(url, encoded=True)
-        found = _RESOLVED.get((self._base, url))
+            return _shown(URL(url, encoded=True))
+        key = (self._base, url)
+        found = _RESOLVED.get(key)
         if found is None:
-            found = URL(self._base + (url if url.startswith("/") else "/" + url), encoded=False)
+            path = url if url.startswith("/") else "/" + url
+            found = _shown(URL(self._base + path, encoded=False))
             if len(_RESOLVED) >= _RESOLVED_MAX:
                 _RESOLVED.clear()
-            _RESOLVED[(self._base, url)] = found
+            _RESOLVED[key] = found
         return found
 
     def _headers(self, url: URL, extra: Mapping[str, str], auth: bool = True) -> dict[str, str]:
@@ -490,6 +537,14 @@ class Transport:
         return headers
 
     # -- sessions ------------------------------------------------------------------------
+    def _open_session(self) -> aiohttp.ClientSession | None:
+        """This event loop's own session when it is open (else ``session()`` says why not,
+        or makes one): a request awaits nothing for it."""
+        state = self._sessions.get(asyncio.get_running_loop())
+        if state is None or self._pool.closed or state.pid != os.getpid() or state.session.closed:
+            return None
+        return state.session
+
     async def session(self) -> aiohttp.ClientSession:
         """This event loop's session, created on first use."""
         if self.closed:
@@ -558,16 +613,16 @@ class Transport:
 
     # -- requests ------------------------------------------------------------------------
     def _timeout(self, request: Request) -> aiohttp.ClientTimeout:
-        t = self.timeouts
-        if request.wait is not None:
-            return aiohttp.ClientTimeout(
-                total=None, sock_connect=t.connect, sock_read=request.wait + t.wait_margin
-            )
-        if request.multipart is not None:
-            return aiohttp.ClientTimeout(
-                total=None, sock_connect=t.connect, sock_read=request.timeout or t.request
-            )
-        return aiohttp.ClientTimeout(total=request.timeout or t.request, sock_connect=t.connect)
+        """aiohttp's timeouts for ``request`` (kept per value: they are immutable, and a
+        fan-out sends the same ones thousands of times)."""
+        key = (self.timeouts, request.wait, request.timeout, request.multipart is not None)
+        found = _TIMEOUTS.get(key)
+        if found is None:
+            found = _client_timeout(*key)
+            if len(_TIMEOUTS) >= _TIMEOUTS_MAX:
+                _TIMEOUTS.clear()
+            _TIMEOUTS[key] = found
+        return found
 
     def _body(self, request: Request, opened: list[IO[bytes]]) -> tuple[Any, dict[str, str]]:
         if request.multipart is not None:
@@ -585,9 +640,7 @@ class Transport:
                 )
             return form, {}
         if request.json is not None:
-            return json.dumps(request.json, separators=(",", ":")).encode(), {
-                "Content-Type": "application/json"
-            }
+            return _compact_json(request.json).encode(), {"Content-Type": "application/json"}
         if request.content is not None:
             return request.content, {
                 "Content-Type": request.content_type or "application/octet-stream"
@@ -600,9 +653,8 @@ class Transport:
         Error statuses raise the matching :class:`~replicate_async.ReplicateError`; failures
         with no answer raise :class:`~replicate_async.TransportError` from aiohttp's exception.
         """
-        url = self.resolve(request.url)
+        url, shown = self._resolved(request.url)
         method = request.method.upper()
-        shown = str(url.with_query(None)) if url.raw_query_string else str(url)
         idempotent = request.is_idempotent
         attempt = 0
         while True:
@@ -611,9 +663,13 @@ class Transport:
             try:
                 if self.limiter is not None:
                     await self.limiter.acquire(request.rate_class)
-                started = await self._before(method, shown, attempt)
+                hooks = self.hooks
+                if hooks:
+                    await hooks.request(RequestEvent(method=method, url=shown, attempt=attempt))
+                started = time.monotonic()
                 status, resp_headers, payload = await self._attempt(request, url, method, opened)
-                await self._after(method, shown, attempt, started, status, resp_headers)
+                if hooks:
+                    await self._after(method, shown, attempt, started, status, resp_headers)
             except asyncio.CancelledError as exc:
                 _cut_below(exc)
                 raise
@@ -650,8 +706,6 @@ class Transport:
                 )
                 await self.sleep(decision.delay)
                 continue
-            import time
-
             sent_token = request.auth and self.may_authorize(url)
             raise error_from_response(
                 status,
@@ -688,7 +742,9 @@ class Transport:
         """One attempt: status, headers and body. The headers sent (token included) live only
         in this frame, which an error raised from :meth:`request` never references."""
         body, content_headers = self._body(request, opened)
-        session = await self.session()
+        session = self._open_session()
+        if session is None:
+            session = await self.session()
         async with session.request(
             method,
             url,
