@@ -326,7 +326,7 @@ class Client:
         checks the input against the version's schema first: a bad input raises the API's
         ``UnprocessableEntityError`` (``invalid_fields``) before anything is sent.
         """
-        options = RunOptions(
+        options = RunOptions.of(
             # With on_progress the id must be known at once: no sync mode (Prefer: wait).
             wait=False if on_progress is not None else wait,
             timeout=timeout,
@@ -351,7 +351,13 @@ class Client:
             try:
                 if on_progress is None:
                     prediction, output = await run_prediction(
-                        self, ref, input, options, deployment=deployment, on_created=created
+                        self,
+                        ref,
+                        input,
+                        options,
+                        deployment=deployment,
+                        # Nothing to tell: no callback to call for nothing (a fan-out's case).
+                        on_created=created if on_created or span.recording else None,
                     )
                 else:
                     reporter = _ProgressReporter(self, on_progress, created)

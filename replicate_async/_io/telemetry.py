@@ -178,6 +178,11 @@ class RunSpan:
     def __init__(self, span: Any) -> None:
         self._span = span
 
+    @property
+    def recording(self) -> bool:
+        """Whether a tracer records this span (else ``prediction`` does nothing)."""
+        return self._span is not None
+
     def prediction(self, prediction: Any) -> None:
         """Record the prediction's id, model, status and ``predict_time``."""
         if self._span is None:
@@ -196,14 +201,31 @@ class RunSpan:
         )
 
 
-@contextlib.contextmanager
-def run_span(kind: str, ref: object) -> Iterator[RunSpan]:
+class _Unrecorded(RunSpan):
+    """The ``run_span`` of a run no tracer records: a context manager that does nothing."""
+
+    def __enter__(self) -> RunSpan:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        return None
+
+
+_UNRECORDED = _Unrecorded(None)
+
+
+def run_span(kind: str, ref: object) -> contextlib.AbstractContextManager[RunSpan]:
     """A span around one ``run`` (``kind``: ``"run"``, ``"stream"``), made current so the API
-    calls it makes are its children. Exceptions are recorded by type and message."""
+    calls it makes are its children. Exceptions are recorded by type and message. Without a
+    tracer, one shared context manager that does nothing (a fan-out enters it per run)."""
     otel = tracer()
     if otel is None:
-        yield RunSpan(None)
-        return
+        return _UNRECORDED
+    return _recorded_span(otel, kind, ref)
+
+
+@contextlib.contextmanager
+def _recorded_span(otel: Any, kind: str, ref: object) -> Iterator[RunSpan]:
     name = ref if isinstance(ref, str) else getattr(ref, "id", None)
     with otel.start_as_current_span(
         f"replicate.{kind}",

@@ -44,6 +44,7 @@ __all__ = [
     "SourceValue",
     "delete_uploads",
     "file_source",
+    "plain_input",
     "prepare_input",
 ]
 
@@ -127,6 +128,12 @@ def _replace(value: Any, urls: Mapping[int, str]) -> Any:
     return value
 
 
+def plain_input(input: dict[str, Any]) -> bool:
+    """Whether ``input`` holds only plain JSON scalars (``prepare_input`` returns it as it is:
+    the common case, checked without awaiting anything)."""
+    return all(_plain(v) for v in input.values())
+
+
 # -- sending them -----------------------------------------------------------------------------
 async def prepare_input(
     client: OpsClient,
@@ -149,7 +156,7 @@ async def prepare_input(
         raise ConfigurationError(
             f"file_encoding must be 'upload', 'data_uri' or None (automatic), got {file_encoding!r}"
         )
-    if all(_plain(v) for v in input.values()):
+    if plain_input(input):
         return input  # the common case, checked without building labels (a fan-out's hot path)
     found: dict[int, tuple[str, Any]] = {}
     if not _collect(input, "input", found, 0):

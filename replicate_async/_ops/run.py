@@ -54,7 +54,7 @@ from .._core.request import (
 )
 from ..resources.predictions import build_create_request, create_target
 from ..types import Model, Prediction, Version
-from .file_input import delete_uploads, prepare_input
+from .file_input import delete_uploads, plain_input, prepare_input
 from .hints import with_model_hints
 from .input_check import check_target_input
 from .lifetimes import SYNC_WAIT, Lifetime
@@ -135,6 +135,46 @@ class RunOptions:
                 f"file_encoding must be 'upload', 'data_uri' or None, got {self.file_encoding!r}"
             )
 
+    @classmethod
+    def of(
+        cls,
+        *,
+        wait: bool | int = True,
+        timeout: float | None = None,
+        cancel_on_exit: bool = True,
+        cancel_after: str | int | float | timedelta | None = None,
+        use_file_output: bool = True,
+        file_encoding: str | None = None,
+        webhook: str | None = None,
+        webhook_events_filter: Iterable[str] | None = None,
+        validate: bool = False,
+    ) -> RunOptions:
+        """``RunOptions(...)``; the defaults are one shared object (options are immutable, and
+        a fan-out would otherwise build and check the same ones per run)."""
+        if (
+            wait is True
+            and timeout is None
+            and cancel_on_exit is True
+            and cancel_after is None
+            and use_file_output is True
+            and file_encoding is None
+            and webhook is None
+            and webhook_events_filter is None
+            and validate is False
+        ):
+            return _DEFAULT_OPTIONS
+        return cls(
+            wait=wait,
+            timeout=timeout,
+            cancel_on_exit=cancel_on_exit,
+            cancel_after=cancel_after,
+            use_file_output=use_file_output,
+            file_encoding=file_encoding,
+            webhook=webhook,
+            webhook_events_filter=webhook_events_filter,
+            validate=validate,
+        )
+
     def sync_wait(self) -> int | None:
         """The ``Prefer: wait`` seconds to send: ``SYNC_WAIT`` for ``wait=True`` (short, so
         that a run given up during its create learns the id to cancel within seconds), and
@@ -146,6 +186,8 @@ class RunOptions:
             seconds = int(min(seconds, self.timeout))
         return seconds if seconds >= 1 else None
 
+
+_DEFAULT_OPTIONS = RunOptions()
 
 _TARGETS: dict[str, Target] = {}
 _TARGETS_MAX = 512  # model names a process runs; bounded so arbitrary refs cannot grow it
@@ -210,7 +252,8 @@ async def create_prediction(
     input = check_input(input)
     if options.validate:
         await check_target_input(client, target, input)
-    input = await prepare_input(client, input, options.file_encoding, uploaded=uploaded)
+    if not plain_input(input):  # (options.file_encoding was checked with the options)
+        input = await prepare_input(client, input, options.file_encoding, uploaded=uploaded)
     try:
         model = target.model
         if model is not None and "model" in target.create:

@@ -68,11 +68,13 @@ def build_create_request(
     """The create request (pure): body exactly as the spec has it, sync/deadline headers.
     ``checked``: ``input`` is a dict already checked by ``check_input`` (kept, not copied)."""
     body: dict[str, Any] = {**fields, "input": input if checked else check_input(input)}
-    body.update(webhook_fields(webhook, webhook_events_filter))
+    if webhook is not None or webhook_events_filter is not None:
+        body.update(webhook_fields(webhook, webhook_events_filter))
     if stream is not None:
         body["stream"] = bool(stream)
     headers, wait_seconds = prefer_header(wait)
-    headers.update(cancel_after_header(cancel_after))
+    if cancel_after is not None:
+        headers.update(cancel_after_header(cancel_after))
     return Request("POST", path, json=body, headers=headers, wait=wait_seconds, rate_class="create")
 
 

@@ -224,3 +224,32 @@ def test_the_environment_s_proxies_are_read_at_the_first_request(
     assert other._transport.proxy_for(api) == URL("http://127.0.0.1:9999")  # a new client: seen
     derived = client.with_options(timeout=5)  # copies share what their client read
     assert derived._transport.proxy_for(api) == URL("http://127.0.0.1:3128")
+
+
+# -- what a run builds once instead of per run -----------------------------------------------------
+def test_default_run_options_are_one_shared_object_and_others_are_built() -> None:
+    from replicate_async._ops.run import RunOptions
+
+    assert RunOptions.of() is RunOptions.of()
+    assert RunOptions.of() == RunOptions()
+    one = RunOptions.of(wait=1)  # equal to True as a number, not as an option
+    assert one is not RunOptions.of() and one.wait == 1 and one.sync_wait() == 1
+    assert RunOptions.of(validate=True).validate is True
+    with pytest.raises(replicate_async.ConfigurationError):
+        RunOptions.of(file_encoding="zip")  # checked as before
+
+
+def test_a_sync_mode_create_reads_for_its_wait_plus_the_margin_with_one_shared_timeout() -> None:
+    from replicate_async._core.http_types import Request
+
+    client = Client(api_token="r8_test", base_url="https://api.example.test/v1", timeout=7)
+    transport = client._transport
+    create = Request("POST", "/predictions", json={}, wait=5.0)
+    timeout = transport._timeout(create)
+    assert timeout.total is None and timeout.sock_read == 5.0 + transport.timeouts.wait_margin
+    assert timeout.sock_connect == transport.timeouts.connect
+    assert transport._timeout(Request("POST", "/predictions", json={}, wait=5.0)) is timeout
+    plain = transport._timeout(Request("GET", "/account"))
+    assert plain.total == 7 and plain.sock_read is None
+    derived = client.with_options(timeout=3)._transport
+    assert derived._timeout(Request("GET", "/account")).total == 3  # per client, not shared
