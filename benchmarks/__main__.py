@@ -81,6 +81,18 @@ def collect(quick: bool) -> list[Row]:
                     f.get("official_cpu_ms_per_prediction"),
                 )
             )
+            if "client_unguarded_cpu_ms_per_prediction" in f:
+                rows.append(
+                    row(
+                        f"fan-out: run(cancel_on_exit=False), {server} (no lifetime guard)",
+                        f["client_unguarded_cpu_ms_per_prediction"],
+                        bare,
+                        "ms",
+                        "",
+                        None,
+                        "bare aiohttp loop",
+                    )
+                )
             if "client_validate_cpu_ms_per_prediction" in f:
                 v = f["client_validate_cpu_ms_per_prediction"]
                 rows.append(

@@ -12,10 +12,12 @@ sides (the emulator's, and the client's own 600-creates-per-minute limiter, whic
 emulator's work does not blur the figures. Rounds alternate between the two loops; the medians
 are compared.
 
-When ``run()`` takes ``validate=``, ``run(validate=True)`` (local input checking) is measured
-too. The official clients installed under ``.venv/conformance`` (``make conformance-clients``)
-run the same fan-out against the minimal server in a subprocess each (fewer calls: they are
-several times slower), with ``PYTHONPATH`` pointing at them.
+The costs of two guarantees are measured beside it: ``run(cancel_on_exit=False)`` (the create
+awaited without the lifetime registry's guard, the task that lets a run abandoned mid-create
+still cancel what it made) and, when ``run()`` takes ``validate=``, ``run(validate=True)``
+(local input checking). The official clients installed under ``.venv/conformance`` (``make
+conformance-clients``) run the same fan-out against the minimal server in a subprocess each
+(fewer calls: they are several times slower), with ``PYTHONPATH`` pointing at them.
 
 Run: ``.venv/bin/python benchmarks/bench_fanout.py [--quick] [--calls N] [--profile]
 [--target emulator|minimal]``. Prints ms of CPU per prediction and the ratios (target: at most
@@ -74,12 +76,20 @@ def has_validate() -> bool:
 
 
 async def client_round(
-    url: str, n: int, concurrency: int, profile: bool = False, validate: bool = False
+    url: str,
+    n: int,
+    concurrency: int,
+    profile: bool = False,
+    validate: bool = False,
+    unguarded: bool = False,
 ) -> float:
-    """CPU seconds of ``n`` ``client.run`` calls (after a warm-up)."""
+    """CPU seconds of ``n`` ``client.run`` calls (after a warm-up); ``unguarded``:
+    ``cancel_on_exit=False``, the create awaited without the lifetime guard's task."""
     from replicate_async import Client
 
     options: dict[str, Any] = {"validate": True} if validate else {}
+    if unguarded:
+        options["cancel_on_exit"] = False
     async with Client(api_token=TOKEN, base_url=url, max_connections=concurrency) as client:
         client.rate_limiter = None  # rate limits off on both sides (600 creates/min otherwise)
 
@@ -140,13 +150,16 @@ def official_round(label: str, path: str, url: str, calls: int, concurrency: int
 
 
 def measure(url: str, args: argparse.Namespace, validate: bool) -> dict[str, float]:
-    """ms of CPU per prediction: ours, the bare loop (and ours with validate=True)."""
-    times: dict[str, list[float]] = {"client": [], "bare": []}
+    """ms of CPU per prediction: ours, the bare loop, ours without the lifetime guard (and
+    ours with validate=True)."""
+    times: dict[str, list[float]] = {"client": [], "bare": [], "client_unguarded": []}
     if validate:
         times["client_validate"] = []
     for _ in range(args.rounds):
         times["bare"].append(asyncio.run(bare_round(url, args.calls, args.concurrency)))
         times["client"].append(asyncio.run(client_round(url, args.calls, args.concurrency)))
+        spent = asyncio.run(client_round(url, args.calls, args.concurrency, unguarded=True))
+        times["client_unguarded"].append(spent)
         if validate:
             spent = asyncio.run(client_round(url, args.calls, args.concurrency, validate=True))
             times["client_validate"].append(spent)
@@ -202,6 +215,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         print(f"  [{target}] replicate_async client.run : {ms['client']:.3f}")
         print(f"  [{target}] bare aiohttp loop          : {ms['bare']:.3f}")
         print(f"  [{target}] ratio                      : {ratio:.2f}x (target <= 1.25x)")
+        uratio = ms["client_unguarded"] / ms["bare"]
+        entry["client_unguarded_cpu_ms_per_prediction"] = round(ms["client_unguarded"], 4)
+        entry["unguarded_ratio"] = round(uratio, 3)
+        print(f"  [{target}] run(cancel_on_exit=False)  : {uratio:.2f}x (no lifetime guard)")
         if "client_validate" in ms:
             vratio = ms["client_validate"] / ms["bare"]
             entry["client_validate_cpu_ms_per_prediction"] = round(ms["client_validate"], 4)
