@@ -71,6 +71,9 @@ def test_blocking_call_from_bridge_thread_raises() -> None:
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="fork")
+# The fork is the point: the parent's bridge thread is running, and the child must get its own
+# (Python 3.12+ warns about forking a process with threads).
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
 def test_blocking_after_fork(threaded_scripted: Any) -> None:
     threaded_scripted.add(200, {"username": "parent"})
     threaded_scripted.add(200, {"username": "child"})
