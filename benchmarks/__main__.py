@@ -366,12 +366,40 @@ def chart(rows: list[Row], path: Path, caption: str) -> bool:
     return True
 
 
-def summarize(quick: bool, elapsed: float | None = None) -> None:
+def measured_span(quick: bool) -> str | None:
+    """When the saved results were measured (``2026-12-03 09:34–09:40 UTC``), from their
+    ``measured_at``; None when one of them does not say."""
+    stamps = []
+    for script in sorted(HERE.glob("bench_*.py")):
+        result = load(script.stem.removeprefix("bench_"), quick)
+        if result is None:
+            continue
+        if "measured_at" not in result:
+            return None
+        stamps.append(str(result["measured_at"]))
+    if not stamps:
+        return None
+    first, last = min(stamps), max(stamps)
+    day, start, end = first[:10], first[11:16], last[11:16]
+    if last[:10] != day:
+        return f"{day} {start} UTC to {last[:10]} {end} UTC"
+    return f"{day} {start}\u2013{end} UTC" if start != end else f"{day} {start} UTC"
+
+
+def summarize(quick: bool, elapsed: float | None = None, redraw: bool = False) -> None:
+    """Print and save the table and chart of the saved results; ``redraw``: from results of
+    an earlier run (the caption then says when they were measured, not the load now)."""
     rows = collect(quick)
     load_avg = os.getloadavg()
-    made = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     machine = f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
-    caption = f"{made} on {machine}; load average {load_avg[0]:.1f} at the end"
+    if redraw:
+        measured = measured_span(quick) or "at a time the results do not record"
+        caption = f"measured {measured}; table redrawn {now} on {machine}"
+        made = measured
+    else:
+        made = now
+        caption = f"{made} on {machine}; load average {load_avg[0]:.1f} at the end"
     if quick:
         caption += " (--quick: smoke run, not the published figures)"
     text = table(rows)
@@ -390,7 +418,7 @@ def summarize(quick: bool, elapsed: float | None = None) -> None:
 def main(argv: list[str]) -> int:
     quick = "--quick" in argv
     if "--summary" in argv:
-        summarize(quick)
+        summarize(quick, redraw=True)
         return 0
     only: set[str] | None = None
     if "--only" in argv:

@@ -150,13 +150,15 @@ def save(name: str, result: Mapping[str, Any]) -> Path:
     """Write ``result`` as ``benchmarks/results/<name>.json``; returns the path.
 
     A ``--quick`` smoke run writes ``<name>.quick.json`` instead (not kept in git), so it never
-    replaces the figures of a full run.
+    replaces the figures of a full run. ``measured_at`` (UTC) is added, so that a table redrawn
+    later says when its figures were measured.
     """
     if "--quick" in sys.argv:
         name += ".quick"
     path = RESULTS / f"{name}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(result, indent=2) + "\n")
+    measured_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    path.write_text(json.dumps({**result, "measured_at": measured_at}, indent=2) + "\n")
     return path
 
 
