@@ -40,6 +40,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict replicate_async
 	$(BIN)/mypy --strict examples/browser_stream
+	$(BIN)/mypy --strict benchmarks
 
 # Three workers on two cores: a worker spends about a third of its time waiting (for the
 # console script, an example, an official client or a model's emulated run), and a third

@@ -95,7 +95,7 @@ def make_app() -> web.Application:
 
     async def get_model(request: web.Request) -> web.Response:
         owner, name = request.match_info["owner"], request.match_info["name"]
-        version = {"id": VERSION, "created_at": CREATED, "cog_version": "0.9.4"}
+        version: dict[str, Any] = {"id": VERSION, "created_at": CREATED, "cog_version": "0.9.4"}
         version["openapi_schema"] = SCHEMA
         return web.json_response(
             {
