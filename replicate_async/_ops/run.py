@@ -136,44 +136,15 @@ class RunOptions:
             )
 
     @classmethod
-    def of(
-        cls,
-        *,
-        wait: bool | int = True,
-        timeout: float | None = None,
-        cancel_on_exit: bool = True,
-        cancel_after: str | int | float | timedelta | None = None,
-        use_file_output: bool = True,
-        file_encoding: str | None = None,
-        webhook: str | None = None,
-        webhook_events_filter: Iterable[str] | None = None,
-        validate: bool = False,
-    ) -> RunOptions:
-        """``RunOptions(...)``; the defaults are one shared object (options are immutable, and
-        a fan-out would otherwise build and check the same ones per run)."""
-        if (
-            wait is True
-            and timeout is None
-            and cancel_on_exit is True
-            and cancel_after is None
-            and use_file_output is True
-            and file_encoding is None
-            and webhook is None
-            and webhook_events_filter is None
-            and validate is False
-        ):
-            return _DEFAULT_OPTIONS
-        return cls(
-            wait=wait,
-            timeout=timeout,
-            cancel_on_exit=cancel_on_exit,
-            cancel_after=cancel_after,
-            use_file_output=use_file_output,
-            file_encoding=file_encoding,
-            webhook=webhook,
-            webhook_events_filter=webhook_events_filter,
-            validate=validate,
-        )
+    def of(cls, **options: Any) -> RunOptions:
+        """``RunOptions(**options)``; the defaults are one shared object (options are
+        immutable, and a fan-out would otherwise build and check the same ones per run). A
+        value is a default only if it *is* the field's default (``wait=1`` is not ``True``)."""
+        defaults = _DEFAULT_VALUES
+        for name, value in options.items():
+            if value is not defaults[name]:
+                return cls(**options)
+        return _DEFAULT_OPTIONS
 
     def sync_wait(self) -> int | None:
         """The ``Prefer: wait`` seconds to send: ``SYNC_WAIT`` for ``wait=True`` (short, so
@@ -188,6 +159,7 @@ class RunOptions:
 
 
 _DEFAULT_OPTIONS = RunOptions()
+_DEFAULT_VALUES = {field.name: field.default for field in attrs.fields(RunOptions)}
 
 _TARGETS: dict[str, Target] = {}
 _TARGETS_MAX = 512  # model names a process runs; bounded so arbitrary refs cannot grow it
