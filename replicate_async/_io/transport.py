@@ -553,9 +553,9 @@ class Transport:
         user_session = self._pool.user_session
         if user_session is not None:
             return _check_user_session(user_session, loop)
-        state = self._sessions.get(loop)
-        if state is not None and state.pid == os.getpid() and not state.session.closed:
-            return state.session
+        open_session = self._open_session()
+        if open_session is not None:
+            return open_session
         session = self._new_session(loop)
         guard = _session_guard(session)
         await guard.__anext__()
