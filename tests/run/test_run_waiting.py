@@ -9,7 +9,8 @@ from run_support import LLAMA3, SDXL, Twin, wait_until
 
 from replicate_async import Client, RunTimeoutError
 from replicate_async._ops.run import RunOptions, run_prediction
-from replicate_async.emulator import Emulator
+from replicate_async.emulator import Emulator, VirtualClock
+from replicate_async.emulator.pytest_plugin import FAST_DEFAULTS
 
 SLOW = {"stability-ai/sdxl": (0.0, 1000.0)}  # 5 s of real time at the fixture's speed
 
@@ -51,25 +52,29 @@ async def test_finish_is_noticed_on_the_stream_then_fetched_once(
     assert len(streams) == 1 and len(gets) == 1
 
 
-@pytest.mark.replicate_emulator(model_timings={"replicate/instant": (2.0, 4.0)})
 async def test_polls_with_growing_delays_capped_by_env__peer_defect_3(
-    monkeypatch: pytest.MonkeyPatch, replicate_emulator: Emulator
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # A model without a stream: run polls. Delays grow from fast to the ceiling that
-    # REPLICATE_POLL_INTERVAL sets, and every delay goes through the client's sleep.
-    monkeypatch.setenv("REPLICATE_POLL_INTERVAL", "0.02")
+    # REPLICATE_POLL_INTERVAL sets, and every delay goes through the client's sleep. The
+    # emulator runs on a virtual clock that the client's sleep moves, so the run lasts the
+    # same number of polls on any machine.
+    monkeypatch.setenv("REPLICATE_POLL_INTERVAL", "0.1")
+    clock = VirtualClock()
     delays: list[float] = []
 
     async def sleep(seconds: float) -> None:
         delays.append(seconds)
-        await asyncio.sleep(seconds)
+        await clock.advance(seconds)
 
-    async with replicate_emulator.client(sleep=sleep) as client:
+    timings = {"replicate/instant": (20.0, 40.0)}  # 0.3 s at the fast defaults' speed
+    options = {**FAST_DEFAULTS, "clock": clock, "model_timings": timings}
+    async with Emulator(**options) as emu, emu.client(sleep=sleep) as client:
         output = await client.run("replicate/instant", input={"text": "t"}, wait=False)
     assert output == "instant: t"
-    assert len(delays) >= 2
-    assert max(delays) <= 0.02
-    assert delays == sorted(delays)
+    assert delays[:3] == pytest.approx([0.05, 0.075, 0.1])  # from 0.05 s, times 1.5
+    assert delays[3:] == [0.1] * (len(delays) - 3) and len(delays) >= 4  # then the ceiling
+    assert 0.3 <= sum(delays) < 0.4  # noticed at the first poll after the run ended
 
 
 @pytest.mark.replicate_emulator(model_timings=SLOW)
