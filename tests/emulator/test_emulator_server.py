@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -26,22 +27,37 @@ def get_json(url: str, headers: dict[str, str] | None = None) -> Any:
         return json.loads(resp.read())
 
 
+def _ephemeral_ports() -> range:
+    """The ports the kernel hands out for port 0 and for outgoing connections."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low, high = (int(x) for x in f.read().split())
+    except (OSError, ValueError):
+        low, high = 32768, 60999  # Linux's default; macOS's range starts above it
+    return range(low, high + 1)
+
+
 def free_port() -> int:
-    for _ in range(50):
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = int(sock.getsockname()[1])
-        if port < 65000:
-            ok = True
-            for extra in (1, 2):
-                with socket.socket() as probe:
-                    try:
-                        probe.bind(("127.0.0.1", port + extra))
-                    except OSError:
-                        ok = False
-            if ok:
-                return port
-    raise RuntimeError("no free port triple")
+    """A port whose next two are free too, for a server that binds all three later.
+
+    It is drawn below the ephemeral range: a port the kernel may hand out can be taken by
+    another worker's connection (or its port-0 server) between this check and the bind."""
+    ephemeral = _ephemeral_ports()
+    rng = random.Random()
+    for _ in range(200):
+        port = rng.randrange(20_000, 32_000, 3)
+        if any(p in ephemeral for p in (port, port + 1, port + 2)):
+            continue
+        ok = True
+        for extra in (0, 1, 2):
+            with socket.socket() as probe:
+                try:
+                    probe.bind(("127.0.0.1", port + extra))
+                except OSError:
+                    ok = False
+        if ok:
+            return port
+    raise RuntimeError("no free port triple below the ephemeral range")
 
 
 async def test_async_start_stop_three_origins() -> None:
