@@ -269,11 +269,15 @@ async def test_sync_handlers_work_too() -> None:
 
 async def test_aclose_waits_for_handlers_then_cancels_the_rest() -> None:
     cancelled = asyncio.Event()
+    gate = asyncio.Event()  # holds the first handler until aclose starts: both are pending
     finished: list[str] = []
 
     async def slow(prediction: Prediction) -> None:
         try:
-            await asyncio.sleep(0.05 if prediction.status == "starting" else CALL_TIMEOUT)
+            if prediction.status == "starting":
+                await gate.wait()
+            else:
+                await asyncio.sleep(CALL_TIMEOUT)
             finished.append(prediction.id)
         except asyncio.CancelledError:
             cancelled.set()
@@ -284,6 +288,7 @@ async def test_aclose_waits_for_handlers_then_cancels_the_rest() -> None:
         assert (await post_signed(session, url, prediction_body(status="starting")))[0] == 200
         await post_signed(session, url, prediction_body(id="stuck" * 5 + "x", status="processing"))
         await wait_until(lambda: receiver.pending == 2)
+        gate.set()  # the first can now finish within aclose's wait; the stuck one cannot
         await receiver.aclose(timeout=1.0)
         assert receiver.pending == 0 and cancelled.is_set()
         assert finished == ["ufawqhfynnddngldkgtslldrkq"]
