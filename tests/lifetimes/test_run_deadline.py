@@ -9,6 +9,7 @@ import logging
 import sys
 
 import pytest
+from support import wait_until
 
 from replicate_async import RunTimeoutError
 from replicate_async.emulator import Emulator
@@ -69,12 +70,12 @@ def test_a_create_cut_off_by_the_end_of_asyncio_run_is_reported(
     # which model may still run.
     llama = "meta/meta-llama-3-8b-instruct"
     with Emulator(**FAST_DEFAULTS, model_timings={llama: (0.0, 10_000.0)}) as emu:
-        emu.faults.add(route="*predictions.create", latency=5.0)
+        held = emu.faults.add(route="*predictions.create", latency=5.0)
 
         async def main() -> None:
             client = emu.client()  # closed by the loop's shutdown (its session guard)
             task = asyncio.ensure_future(client.run(llama, {"prompt": "hi"}, wait=False))
-            await asyncio.sleep(0.1)  # the create is on the wire (held by the latency)
+            await wait_until(lambda: held.hits == 1)  # the create is held on the server
             task.cancel()
             await asyncio.sleep(0)  # the run starts waiting for the create, shielded
             task.cancel()
