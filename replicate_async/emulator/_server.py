@@ -297,6 +297,7 @@ class Emulator:
             try:
                 loop.run_forever()
             finally:
+                _cancel_leftover_tasks(loop)
                 with contextlib.suppress(Exception):
                     loop.run_until_complete(loop.shutdown_asyncgens())
                 with contextlib.suppress(Exception):  # images drawn for waiting creates
@@ -330,6 +331,18 @@ class Emulator:
     def __repr__(self) -> str:
         state = "running" if self._started else "stopped"
         return f"<Emulator {state} url={self.url or '-'}>"
+
+
+def _cancel_leftover_tasks(loop: asyncio.AbstractEventLoop) -> None:
+    """End what outlived the server on its private loop, as ``asyncio.run`` would: a request
+    handler whose client already left (held by a latency fault, say) is no longer the
+    server's to close, and closing the loop under it destroys a pending task."""
+    leftover = [task for task in asyncio.all_tasks(loop) if not task.done()]
+    for task in leftover:
+        task.cancel()
+    if leftover:
+        with contextlib.suppress(Exception):
+            loop.run_until_complete(asyncio.gather(*leftover, return_exceptions=True))
 
 
 async def serve_forever(

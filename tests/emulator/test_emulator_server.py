@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
+import logging
 import os
 import random
 import signal
 import socket
 import subprocess
 import sys
+import time
 import urllib.request
 from typing import Any
 from urllib.parse import urlparse
@@ -96,6 +99,39 @@ def test_blocking_context_manager() -> None:
         assert emu.stats.faults_injected == 1
     with pytest.raises(OSError):
         get_json(f"{emu.url}/account")
+
+
+def test_stopping_the_thread_ends_a_request_whose_client_left(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A create held on the server (latency fault) outlives its client's connection: aiohttp
+    # no longer counts it as the server's, so only the private loop's own shutdown can end
+    # it; closing the loop under it would destroy a pending task.
+    with Emulator(speed=100) as emu:
+        held = emu.faults.add(route="*predictions.create", latency=30.0)
+        port = urlparse(emu.url).port
+        body = json.dumps({"input": {"text": "x"}}).encode()
+        head = (
+            f"POST /v1/models/replicate/instant/predictions HTTP/1.1\r\n"
+            f"Host: 127.0.0.1:{port}\r\nAuthorization: {AUTH['Authorization']}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        )
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            sock.sendall(head.encode() + body)
+            for _ in range(1000):  # bounded: 10 s
+                if held.hits == 1:
+                    break
+                time.sleep(0.01)
+            assert held.hits == 1  # the handler now sleeps on; the client leaves
+        loop = emu._loop
+        assert loop is not None
+        left = [t for t in asyncio.all_tasks(loop) if not t.done()]
+        assert left  # the held handler is still there when the emulator stops
+    with caplog.at_level(logging.ERROR, logger="asyncio"):
+        del left
+        gc.collect()
+    assert loop.is_closed()
+    assert not [r for r in caplog.records if "destroyed but it is pending" in r.getMessage()]
 
 
 async def test_blocking_form_inside_running_loop() -> None:
