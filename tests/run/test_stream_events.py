@@ -206,9 +206,9 @@ async def test_leaving_the_loop_early_cancels_the_prediction(
 async def test_giving_up_mid_create_still_cancels_the_prediction(
     client: Client, replicate_emulator: Emulator
 ) -> None:
-    replicate_emulator.faults.add("POST /models/*", latency=0.2, times=1)
+    held = replicate_emulator.faults.add("POST /models/*", latency=0.5, times=1)
     task = asyncio.create_task(collect(client.stream(LLAMA3, input={"prompt": "Hi"})))
-    await asyncio.sleep(0.05)
+    await wait_until(lambda: held.hits == 1)  # the create is held on the server
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
