@@ -289,7 +289,9 @@ async def test_creates_still_on_their_way_are_canceled_before_the_batch_returns(
     model = await client.models.async_get(HELLO)
     assert model.latest_version is not None
     pinned = f"{HELLO}:{model.latest_version.id}"
-    replicate_emulator.faults.add(route="predictions.create", latency=0.3)
+    # Long enough that the first create is still held when the third arrives, even when
+    # the machine is loaded.
+    replicate_emulator.faults.add(route="predictions.create", latency=1.0)
     task = asyncio.ensure_future(
         client.batch(pinned, [{"text": str(i)} for i in range(6)], concurrency=3).__anext__()
     )

@@ -271,12 +271,15 @@ async def test_stop_ends_open_streams() -> None:
             expect=201,
         )
 
+        opened = asyncio.Event()
+
         async def read() -> bytes:
             async with http.get(pred["urls"]["stream"]) as resp:
+                opened.set()  # the stream is open on the server: stop must end it
                 return await resp.read()
 
         reader = asyncio.ensure_future(read())
-        await asyncio.sleep(0.1)
+        await asyncio.wait_for(opened.wait(), 5)
         await emu.stop()
         assert await asyncio.wait_for(reader, 5) == b": hi\n\n"
 
