@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import functools
 import ipaddress
 import json
 import logging
@@ -311,15 +312,6 @@ def _env_proxy(url: URL, proxies: Mapping[str, str]) -> URL | None:
     return proxy_url(raw)
 
 
-# API paths already made URLs, with the URL errors and hooks show (a fan-out sends the same
-# create path thousands of times); bounded, since every prediction has paths of its own. URLs
-# are immutable.
-_RESOLVED: dict[tuple[str, str], tuple[URL, str]] = {}
-_RESOLVED_MAX = 512
-
-_TIMEOUTS: dict[tuple[Timeouts, float | None, float | None, bool], aiohttp.ClientTimeout] = {}
-_TIMEOUTS_MAX = 64
-
 _compact_json = json.JSONEncoder(separators=(",", ":")).encode
 """``json.dumps(value, separators=(",", ":"))`` without building an encoder per call."""
 
@@ -328,12 +320,22 @@ def _shown(url: URL) -> tuple[URL, str]:
     return url, str(url.with_query(None)) if url.raw_query_string else str(url)
 
 
+@functools.lru_cache(maxsize=512)
+def _under(base: str, path: str) -> tuple[URL, str]:
+    """``path`` made a URL under the API root ``base``, with the URL errors and hooks show.
+    Kept (URLs are immutable, and a fan-out sends the same create path thousands of times);
+    bounded, since every prediction has paths of its own."""
+    return _shown(URL(base + (path if path.startswith("/") else "/" + path), encoded=False))
+
+
+@functools.lru_cache(maxsize=64)
 def _client_timeout(
     t: Timeouts, wait: float | None, timeout: float | None, multipart: bool
 ) -> aiohttp.ClientTimeout:
     """A sync-mode create reads for its ``Prefer: wait`` plus a margin, an upload for its
     timeout (neither has a total, which would bound the upload too); anything else has a
-    total."""
+    total. Kept per value: they are immutable, and a fan-out sends the same ones thousands
+    of times."""
     if wait is not None:
         return aiohttp.ClientTimeout(
             total=None, sock_connect=t.connect, sock_read=wait + t.wait_margin
@@ -519,15 +521,7 @@ class Transport:
         """``resolve(url)``, and how errors and hooks show it (without its query)."""
         if url.startswith(("http://", "https://")):
             return _shown(URL(url, encoded=True))
-        key = (self._base, url)
-        found = _RESOLVED.get(key)
-        if found is None:
-            path = url if url.startswith("/") else "/" + url
-            found = _shown(URL(self._base + path, encoded=False))
-            if len(_RESOLVED) >= _RESOLVED_MAX:
-                _RESOLVED.clear()
-            _RESOLVED[key] = found
-        return found
+        return _under(self._base, url)
 
     def _headers(self, url: URL, extra: Mapping[str, str], auth: bool = True) -> dict[str, str]:
         headers = {"User-Agent": self._user_agent, **self.default_headers}
@@ -613,16 +607,10 @@ class Transport:
 
     # -- requests ------------------------------------------------------------------------
     def _timeout(self, request: Request) -> aiohttp.ClientTimeout:
-        """aiohttp's timeouts for ``request`` (kept per value: they are immutable, and a
-        fan-out sends the same ones thousands of times)."""
-        key = (self.timeouts, request.wait, request.timeout, request.multipart is not None)
-        found = _TIMEOUTS.get(key)
-        if found is None:
-            found = _client_timeout(*key)
-            if len(_TIMEOUTS) >= _TIMEOUTS_MAX:
-                _TIMEOUTS.clear()
-            _TIMEOUTS[key] = found
-        return found
+        """aiohttp's timeouts for ``request``."""
+        return _client_timeout(
+            self.timeouts, request.wait, request.timeout, request.multipart is not None
+        )
 
     def _body(self, request: Request, opened: list[IO[bytes]]) -> tuple[Any, dict[str, str]]:
         if request.multipart is not None:

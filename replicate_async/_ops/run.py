@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -161,9 +162,6 @@ class RunOptions:
 _DEFAULT_OPTIONS = RunOptions()
 _DEFAULT_VALUES = {field.name: field.default for field in attrs.fields(RunOptions)}
 
-_TARGETS: dict[str, Target] = {}
-_TARGETS_MAX = 512  # model names a process runs; bounded so arbitrary refs cannot grow it
-
 
 def resolve_target(ref: Ref, deployment: str | None = None) -> Target:
     """Check a model reference or deployment and say how to create it (pure).
@@ -172,14 +170,14 @@ def resolve_target(ref: Ref, deployment: str | None = None) -> Target:
     string references are kept (they are immutable), so a fan-out parses each name once.
     """
     if deployment is None and isinstance(ref, str):
-        target = _TARGETS.get(ref)
-        if target is None:
-            target = _resolve(ref, None)
-            if len(_TARGETS) >= _TARGETS_MAX:
-                _TARGETS.clear()
-            _TARGETS[ref] = target
-        return target
+        return _named_target(ref)
     return _resolve(ref, deployment)
+
+
+# Model names a process runs; bounded so that arbitrary references cannot grow it.
+@functools.lru_cache(maxsize=512)
+def _named_target(ref: str) -> Target:
+    return _resolve(ref, None)
 
 
 def _resolve(ref: Ref, deployment: str | None) -> Target:
@@ -294,24 +292,18 @@ def _pinned(target: Target, model: str, version: Version) -> Target:
     )
 
 
-_ENDPOINTS: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {}
-_ENDPOINTS_MAX = 1024  # bounded, as _TARGETS
-
-
 def _endpoint(create: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """The create's path and naming fields for a target's ``create`` (one key), kept per
     name so that a fan-out parses it once."""
     ((kind, value),) = create.items()
     if value.__class__ is not str:
         return _target_of(create)
-    key = (kind, value)
-    found = _ENDPOINTS.get(key)
-    if found is None:
-        found = _target_of(create)
-        if len(_ENDPOINTS) >= _ENDPOINTS_MAX:
-            _ENDPOINTS.clear()
-        _ENDPOINTS[key] = found
-    return found
+    return _named_endpoint(kind, value)
+
+
+@functools.lru_cache(maxsize=1024)  # bounded, as _named_target
+def _named_endpoint(kind: str, value: str) -> tuple[str, dict[str, Any]]:
+    return _target_of({kind: value})
 
 
 def _target_of(create: dict[str, Any]) -> tuple[str, dict[str, Any]]:
