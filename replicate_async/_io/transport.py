@@ -91,10 +91,15 @@ class _RedactingRequest(aiohttp.ClientRequest):
     @property
     def request_info(self) -> aiohttp.RequestInfo:
         headers = self.headers
-        if "Authorization" in headers:
-            headers = headers.copy()
-            headers["Authorization"] = _REDACTED
-        return _request_info(self.url, self.method, CIMultiDictProxy(headers), self.original_url)
+        shown = _redacted(headers) if "Authorization" in headers else CIMultiDictProxy(headers)
+        return _request_info(self.url, self.method, shown, self.original_url)
+
+
+def _redacted(headers: CIMultiDict[str] | CIMultiDictProxy[str]) -> CIMultiDictProxy[str]:
+    """A copy of ``headers`` whose ``Authorization`` is redacted."""
+    copy = headers.copy()
+    copy["Authorization"] = _REDACTED
+    return CIMultiDictProxy(copy)
 
 
 def _request_info(
@@ -110,9 +115,7 @@ def _request_info(
 def _redacted_info(info: aiohttp.RequestInfo) -> aiohttp.RequestInfo:
     if "Authorization" not in info.headers:
         return info
-    headers: CIMultiDict[str] = CIMultiDict(info.headers)
-    headers["Authorization"] = _REDACTED
-    return aiohttp.RequestInfo(info.url, info.method, CIMultiDictProxy(headers), info.real_url)
+    return _request_info(info.url, info.method, _redacted(info.headers), info.real_url)
 
 
 def _scrub(exc: BaseException) -> BaseException:
