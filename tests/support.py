@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -101,6 +102,17 @@ async def wait_until(
         if loop.time() > end:
             raise AssertionError("condition not met in time")
         await asyncio.sleep(interval)
+
+
+def block_until(
+    predicate: Callable[[], bool], timeout: float = 10.0, interval: float = 0.005
+) -> None:
+    """``wait_until`` for code outside any event loop."""
+    end = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > end:
+            raise AssertionError("condition not met in time")
+        time.sleep(interval)
 
 
 def catch_all(handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.Application:

@@ -12,7 +12,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from typing import Any
 from urllib.parse import urlparse
@@ -20,6 +19,7 @@ from urllib.parse import urlparse
 import aiohttp
 import pytest
 from emu_helpers import AUTH, call
+from support import block_until
 
 from replicate_async.emulator import Emulator, serve_forever
 
@@ -118,11 +118,7 @@ def test_stopping_the_thread_ends_a_request_whose_client_left(
         )
         with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
             sock.sendall(head.encode() + body)
-            for _ in range(1000):  # bounded: 10 s
-                if held.hits == 1:
-                    break
-                time.sleep(0.01)
-            assert held.hits == 1  # the handler now sleeps on; the client leaves
+            block_until(lambda: held.hits == 1)  # the handler now sleeps on; the client leaves
         loop = emu._loop
         assert loop is not None
         left = [t for t in asyncio.all_tasks(loop) if not t.done()]

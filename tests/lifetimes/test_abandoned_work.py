@@ -14,12 +14,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+import support
+from support import block_until
 
 from replicate_async import ServerError, UnprocessableEntityError
 from replicate_async._ops.file_input import DATA_URI_MAX_SIZE
@@ -38,21 +39,7 @@ BIG = b"x" * (DATA_URI_MAX_SIZE + 1)
 
 async def wait_until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
     """Poll ``predicate`` every 5 ms; fail after ``timeout`` seconds."""
-    loop = asyncio.get_running_loop()
-    end = loop.time() + timeout
-    while not predicate():
-        if loop.time() > end:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.005)
-
-
-def block_until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
-    """``wait_until`` for code outside any event loop."""
-    end = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > end:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.005)
+    await support.wait_until(predicate, timeout, interval=0.005)
 
 
 async def call(mode: str, coroutine_fn: Any, blocking_fn: Any, *args: Any, **kwargs: Any) -> Any:
